@@ -1,0 +1,42 @@
+//! Library errors. A config error names the file, the line and the problem.
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{}:{line}: {message}", path.display())]
+    Config {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
+
+    #[error("cannot read {}: {source}", path.display())]
+    Read { path: PathBuf, source: std::io::Error },
+
+    #[error("cannot write {}: {source}", path.display())]
+    Write { path: PathBuf, source: std::io::Error },
+
+    #[error("cannot write table {table}: {message}")]
+    Table { table: String, message: String },
+
+    #[error("aggregation failed: {0}")]
+    Aggregate(String),
+
+    #[error("input folder {} does not exist or is not a folder", .0.display())]
+    NoInput(PathBuf),
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+impl Error {
+    /// A config error at a byte offset of a file's text.
+    pub fn config_at(path: &std::path::Path, text: &str, offset: usize, message: impl Into<String>) -> Self {
+        let line = text[..offset.min(text.len())].matches('\n').count() + 1;
+        Error::Config {
+            path: path.to_path_buf(),
+            line,
+            message: message.into(),
+        }
+    }
+}

@@ -1,0 +1,95 @@
+//! Vietnamese text handling, usable without the pipeline: Unicode and tone
+//! placement, case folding that keeps byte offsets, numbers, dates and names.
+
+pub mod date;
+pub mod decode;
+pub mod name;
+pub mod number;
+pub mod tone;
+
+pub use tone::{canonical_key, normalize_text};
+
+/// Lowercase every char whose lowercase form has the same UTF-8 length, so that
+/// byte offsets found in the folded text are valid in the original.
+pub fn fold_case_same_len(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        let mut lower = c.to_lowercase();
+        match (lower.next(), lower.next()) {
+            (Some(l), None) if l.len_utf8() == c.len_utf8() => out.push(l),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// True for letters that can appear inside a Vietnamese word.
+pub fn is_word_char(c: char) -> bool {
+    c.is_alphanumeric()
+}
+
+/// Whether `s[start..end]` stands as whole words: no word character touches it.
+pub fn is_word_bounded(s: &str, start: usize, end: usize) -> bool {
+    no_word_before(s, start) && no_word_after(s, end)
+}
+
+/// No word character ends right before `pos`.
+pub fn no_word_before(s: &str, pos: usize) -> bool {
+    !s[..pos].chars().next_back().is_some_and(is_word_char)
+}
+
+/// No word character starts right at `pos`.
+pub fn no_word_after(s: &str, pos: usize) -> bool {
+    !s[pos..].chars().next().is_some_and(is_word_char)
+}
+
+/// Maps byte offsets of one string to char (Unicode scalar) offsets.
+pub struct CharIndex {
+    /// Byte offset of every char start, plus the total length at the end.
+    starts: Vec<usize>,
+}
+
+impl CharIndex {
+    pub fn new(s: &str) -> Self {
+        let mut starts: Vec<usize> = s.char_indices().map(|(b, _)| b).collect();
+        starts.push(s.len());
+        CharIndex { starts }
+    }
+
+    /// Char offset of a byte offset that falls on a char boundary.
+    pub fn char_at(&self, byte: usize) -> usize {
+        match self.starts.binary_search(&byte) {
+            Ok(i) => i,
+            Err(i) => i,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folding_keeps_lengths() {
+        let s = "Đảng Ủy PHƯỜNG Tân Lập";
+        let f = fold_case_same_len(s);
+        assert_eq!(f, "đảng ủy phường tân lập");
+        assert_eq!(f.len(), s.len());
+    }
+
+    #[test]
+    fn char_index_counts_scalars() {
+        let s = "Đảng ủy";
+        let idx = CharIndex::new(s);
+        let b = s.find("ủy").unwrap();
+        assert_eq!(idx.char_at(b), 5);
+        assert_eq!(idx.char_at(s.len()), 7);
+    }
+
+    #[test]
+    fn word_bounds() {
+        let s = "thu nhập và thu ngân sách";
+        assert!(is_word_bounded(s, 0, 3));
+        assert!(!is_word_bounded(s, 0, 2));
+    }
+}

@@ -1,0 +1,65 @@
+//! Personal names: family name first, 2 to 4 capitalised syllables.
+
+/// A syllable that starts with an uppercase letter followed by lowercase ones.
+pub fn is_capitalized_syllable(w: &str) -> bool {
+    let mut cs = w.chars();
+    match cs.next() {
+        Some(c) if c.is_uppercase() => cs.all(|c| c.is_lowercase()),
+        _ => false,
+    }
+}
+
+/// A syllable in capitals ("TUẤN"), as some bylines and footers write names.
+pub fn is_upper_syllable(w: &str) -> bool {
+    w.chars().count() >= 1 && w.chars().all(|c| c.is_uppercase())
+}
+
+/// "VŨ ĐÌNH CHIẾN" or "vũ đình chiến" to "Vũ Đình Chiến".
+pub fn title_case(name: &str) -> String {
+    name.split_whitespace()
+        .map(|w| {
+            let mut cs = w.chars();
+            match cs.next() {
+                Some(f) => f.to_uppercase().chain(cs.flat_map(char::to_lowercase)).collect(),
+                None => String::new(),
+            }
+        })
+        .collect::<Vec<String>>()
+        .join(" ")
+}
+
+/// Whether a line could be a byline: 2 to 4 capitalised syllables, nothing else.
+pub fn looks_like_name(line: &str) -> bool {
+    let words: Vec<&str> = line.split_whitespace().collect();
+    (2..=4).contains(&words.len())
+        && (words.iter().all(|w| is_capitalized_syllable(w)) || words.iter().all(|w| is_upper_syllable(w)))
+        && words.iter().all(|w| w.chars().count() <= 7)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn syllables() {
+        assert!(is_capitalized_syllable("Đặng"));
+        assert!(!is_capitalized_syllable("đặng"));
+        assert!(!is_capitalized_syllable("UBND"));
+        assert!(is_upper_syllable("UBND"));
+    }
+
+    #[test]
+    fn casing() {
+        assert_eq!(title_case("VŨ ĐÌNH CHIẾN"), "Vũ Đình Chiến");
+        assert_eq!(title_case("đặng  tuyết"), "Đặng Tuyết");
+    }
+
+    #[test]
+    fn bylines() {
+        assert!(looks_like_name("Đặng Tuyết"));
+        assert!(looks_like_name("Thương Thương"));
+        assert!(!looks_like_name("Toàn cảnh hội nghị"));
+        assert!(!looks_like_name("Hôm nay: 1204"));
+        assert!(!looks_like_name("Nguyễn"));
+    }
+}
