@@ -1,0 +1,109 @@
+//! The pipeline file (`pipelines/*.toml`) and its lexicons, read and checked
+//! once at start. Any problem stops the run before work starts.
+
+use std::path::{Path, PathBuf};
+
+use serde::de::DeserializeOwned;
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PipelineFile {
+    pub name: String,
+    pub rules_version: String,
+    pub input: InputSection,
+    pub output: OutputSection,
+    pub lexicons: LexiconSection,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InputSection {
+    pub root: PathBuf,
+    #[serde(default = "default_max_bytes")]
+    pub max_file_bytes: u64,
+}
+
+fn default_max_bytes() -> u64 {
+    5_000_000
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutputSection {
+    pub root: PathBuf,
+    #[serde(default = "default_kept")]
+    pub snapshots_kept: usize,
+}
+
+fn default_kept() -> usize {
+    5
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LexiconSection {
+    pub dir: PathBuf,
+}
+
+/// A loaded pipeline: its settings with paths resolved, and where it came from.
+#[derive(Debug, Clone)]
+pub struct Pipeline {
+    pub path: PathBuf,
+    pub file: PipelineFile,
+    pub input_root: PathBuf,
+    pub output_root: PathBuf,
+    pub lexicon_dir: PathBuf,
+}
+
+/// Parses a TOML file into `T`, turning any error into one with file and line.
+pub fn read_toml<T: DeserializeOwned>(path: &Path) -> Result<(T, String)> {
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let value = toml::from_str::<T>(&text).map_err(|e| {
+        let offset = e.span().map(|s| s.start).unwrap_or(0);
+        Error::config_at(path, &text, offset, e.message().to_string())
+    })?;
+    Ok((value, text))
+}
+
+impl Pipeline {
+    pub fn load(path: &Path) -> Result<Pipeline> {
+        let (file, text): (PipelineFile, String) = read_toml(path)?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        // Input and output roots are relative to the project root: the folder
+        // above `pipelines/`, so `make run` and a cron line read the same way.
+        let project = if base.file_name().is_some_and(|n| n == "pipelines") {
+            base.parent().unwrap_or(Path::new(".")).to_path_buf()
+        } else {
+            base.to_path_buf()
+        };
+        let resolve = |p: &Path, root: &Path| {
+            if p.is_absolute() {
+                p.to_path_buf()
+            } else {
+                root.join(p)
+            }
+        };
+        if file.output.snapshots_kept == 0 {
+            let offset = text.find("snapshots_kept").unwrap_or(0);
+            return Err(Error::config_at(
+                path,
+                &text,
+                offset,
+                "snapshots_kept must be at least 1",
+            ));
+        }
+        Ok(Pipeline {
+            path: path.to_path_buf(),
+            input_root: resolve(&file.input.root, &project),
+            output_root: resolve(&file.output.root, &project),
+            lexicon_dir: resolve(&file.lexicons.dir, base),
+            file,
+        })
+    }
+}

@@ -1,0 +1,847 @@
+//! Lexicons and patterns from `pipelines/<dir>/*.toml`, compiled once per run
+//! into Aho-Corasick automata and regexes shared by every worker thread.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use regex::Regex;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use crate::config::read_toml;
+use crate::error::{Error, Result};
+use crate::vntext::{fold_case_same_len, no_word_after, no_word_before, normalize_text};
+
+/// The units CONTRACT.md allows in `metrics.unit`.
+pub const METRIC_UNITS: &[&str] = &[
+    "vnd",
+    "percent",
+    "pct_of_plan",
+    "person",
+    "party_member",
+    "household",
+    "organization",
+    "party_cell",
+    "goal",
+    "project",
+    "ha",
+    "km2",
+    "km",
+    "m",
+    "vnd_per_ha",
+    "vnd_per_person_year",
+    "tonne",
+    "permille",
+    "count",
+    "other",
+];
+
+/// Folds a lexicon phrase the way text is folded before matching.
+pub fn fold_phrase(p: &str) -> String {
+    fold_case_same_len(&normalize_text(p.trim()))
+}
+
+/// A match of a phrase: which entry, and its byte span.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Hit {
+    pub id: usize,
+    pub start: usize,
+    pub end: usize,
+}
+
+/// A set of phrases matched as whole words in case-folded text. Each phrase
+/// carries the index of the entry it came from.
+pub struct PhraseSet {
+    ac: Option<AhoCorasick>,
+    entry_of: Vec<usize>,
+    pattern_len: Vec<usize>,
+}
+
+impl PhraseSet {
+    pub fn new<S: AsRef<str>>(entries: &[Vec<S>]) -> PhraseSet {
+        let mut patterns = Vec::new();
+        let mut entry_of = Vec::new();
+        for (i, phrases) in entries.iter().enumerate() {
+            for p in phrases {
+                let f = fold_phrase(p.as_ref());
+                if !f.is_empty() {
+                    patterns.push(f);
+                    entry_of.push(i);
+                }
+            }
+        }
+        let pattern_len = patterns.iter().map(|p| p.len()).collect();
+        let ac = if patterns.is_empty() {
+            None
+        } else {
+            Some(
+                AhoCorasickBuilder::new()
+                    .match_kind(MatchKind::Standard)
+                    .build(&patterns)
+                    .expect("phrase automaton builds from plain strings"),
+            )
+        };
+        PhraseSet {
+            ac,
+            entry_of,
+            pattern_len,
+        }
+    }
+
+    pub fn flat<S: AsRef<str>>(phrases: &[S]) -> PhraseSet {
+        let v: Vec<Vec<&str>> = vec![phrases.iter().map(|s| s.as_ref()).collect()];
+        PhraseSet::new(&v)
+    }
+
+    /// Every whole-word match in `folded`, overlapping ones included, by start.
+    pub fn all(&self, folded: &str) -> Vec<Hit> {
+        let Some(ac) = &self.ac else { return Vec::new() };
+        let mut hits: Vec<Hit> = ac
+            .find_overlapping_iter(folded)
+            .filter(|m| {
+                let (s, e) = (m.start(), m.end());
+                let pat = &folded[s..e];
+                // A phrase that starts or ends with punctuation ("/người/năm")
+                // needs no boundary on that side.
+                let first_word = pat.chars().next().is_some_and(char::is_alphanumeric);
+                let last_word = pat.chars().next_back().is_some_and(char::is_alphanumeric);
+                (!first_word || no_word_before(folded, s)) && (!last_word || no_word_after(folded, e))
+            })
+            .map(|m| Hit {
+                id: self.entry_of[m.pattern().as_usize()],
+                start: m.start(),
+                end: m.end(),
+            })
+            .collect();
+        hits.sort_by_key(|h| (h.start, std::cmp::Reverse(h.end)));
+        hits
+    }
+
+    /// Longest matches, left to right, not overlapping.
+    pub fn longest(&self, folded: &str) -> Vec<Hit> {
+        let mut out: Vec<Hit> = Vec::new();
+        for h in self.all(folded) {
+            if out.last().is_some_and(|l| h.start < l.end) {
+                continue;
+            }
+            out.push(h);
+        }
+        out
+    }
+
+    /// Whether any phrase occurs in `folded`.
+    pub fn any(&self, folded: &str) -> bool {
+        !self.all(folded).is_empty()
+    }
+
+    /// The longest phrase that starts exactly at `at`.
+    pub fn at(&self, folded: &str, at: usize) -> Option<Hit> {
+        let tail = &folded[at..];
+        let ac = self.ac.as_ref()?;
+        ac.find_overlapping_iter(tail)
+            .filter(|m| m.start() == 0)
+            .filter(|m| {
+                let e = at + m.end();
+                let pat = &folded[at..e];
+                let first_word = pat.chars().next().is_some_and(char::is_alphanumeric);
+                let last_word = pat.chars().next_back().is_some_and(char::is_alphanumeric);
+                (!last_word || no_word_after(folded, e)) && (!first_word || no_word_before(folded, at))
+            })
+            .max_by_key(|m| m.end())
+            .map(|m| Hit {
+                id: self.entry_of[m.pattern().as_usize()],
+                start: at,
+                end: at + m.end(),
+            })
+    }
+
+    /// The longest phrase that ends exactly at `at`.
+    pub fn ending_at(&self, folded: &str, at: usize) -> Option<Hit> {
+        self.all(&folded[..at])
+            .into_iter()
+            .filter(|h| h.end == at)
+            .max_by_key(|h| h.end - h.start)
+    }
+
+    pub fn len(&self) -> usize {
+        self.pattern_len.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.pattern_len.is_empty()
+    }
+}
+
+// ---- The files, as written ----
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AbbrFile {
+    abbr: Vec<AbbrEntry>,
+}
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AbbrEntry {
+    short: String,
+    long: String,
+    #[serde(default)]
+    glued: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TitlesFile {
+    heads: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PeopleFile {
+    cues: Vec<String>,
+    place_words: Vec<String>,
+    not_people: Vec<String>,
+    editor_labels: Vec<String>,
+    byline_labels: Vec<String>,
+    surnames: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RolesFile {
+    chair: Vec<String>,
+    chair_list: Vec<String>,
+    title_conjunctions: Vec<String>,
+    speaker: Vec<String>,
+    attendee: Vec<String>,
+    award_to: Vec<String>,
+    award_received: Vec<String>,
+    title_stops: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UnitsFile {
+    count: Vec<CountEntry>,
+    measure: Vec<MeasureEntry>,
+    money: MoneyEntry,
+    percent: PercentEntry,
+}
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CountEntry {
+    unit: String,
+    nouns: Vec<String>,
+}
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MeasureEntry {
+    unit: String,
+    words: Vec<String>,
+}
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MoneyEntry {
+    magnitudes: Vec<String>,
+    currency: Vec<String>,
+    per_person_year: Vec<String>,
+    per_ha: Vec<String>,
+}
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PercentEntry {
+    of_plan: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IndicatorsFile {
+    indicator: Vec<IndicatorEntry>,
+}
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IndicatorEntry {
+    key: String,
+    phrases: Vec<String>,
+    units: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FiguresFile {
+    qualifiers: QualifierEntry,
+    kind: KindEntry,
+    not_figure_before: Vec<String>,
+    not_figure_after: Vec<String>,
+}
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct QualifierEntry {
+    over: Vec<String>,
+    under: Vec<String>,
+    approx: Vec<String>,
+    at_least_after: Vec<String>,
+}
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct KindEntry {
+    target: Vec<String>,
+    target_paragraph: Vec<String>,
+    cancel_target: Vec<String>,
+    actual: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AwardsFile {
+    nouns: Vec<String>,
+    generic: Vec<String>,
+    verbs: Vec<String>,
+    recipient: Vec<RecipientEntry>,
+    givers: Vec<String>,
+    levels: Vec<String>,
+}
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RecipientEntry {
+    #[serde(rename = "type")]
+    kind: String,
+    nouns: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MeetingsFile {
+    #[serde(rename = "type")]
+    types: Vec<TypeEntry>,
+    first_half: Vec<String>,
+    second_half: Vec<String>,
+    unit_types: Vec<String>,
+    city_types: Vec<String>,
+    province_types: Vec<String>,
+    province_level_cities: Vec<String>,
+    provinces: Vec<String>,
+    cue_ignore_after: Vec<String>,
+    name_stop_words: Vec<String>,
+    organizer_heads: Vec<String>,
+}
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TypeEntry {
+    key: String,
+    cues: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClutterFile {
+    remove: Vec<String>,
+    footer_start: Vec<String>,
+    stamp: String,
+}
+
+// ---- Compiled ----
+
+pub struct Abbreviations {
+    /// Case-sensitive, longest first, on word boundaries.
+    pub expand: Regex,
+    pub long_of: HashMap<String, String>,
+    /// "UBNDphường" -> "UBND phường".
+    pub glued: Option<Regex>,
+    /// "TP.Bắc Kạn" -> "TP. Bắc Kạn": a dotted abbreviation stuck to a word.
+    pub dotted: Option<Regex>,
+}
+
+pub struct Indicator {
+    pub key: String,
+    pub units: Vec<String>,
+}
+
+pub struct Lexicon {
+    /// Hash of every lexicon file's bytes: part of the rules version.
+    pub fingerprint: String,
+    pub abbreviations: Abbreviations,
+    pub title_heads: PhraseSet,
+    pub person_cues: PhraseSet,
+    pub place_words: PhraseSet,
+    pub not_people: HashSet<String>,
+    pub editor_labels: Vec<String>,
+    pub byline_labels: Vec<String>,
+    pub surnames: HashSet<String>,
+    pub chair: PhraseSet,
+    pub chair_list: PhraseSet,
+    pub title_conjunctions: PhraseSet,
+    pub speaker: PhraseSet,
+    pub attendee: PhraseSet,
+    pub award_to: PhraseSet,
+    pub award_received: PhraseSet,
+    /// Ends a title: role cues and `title_stops`, lowercase in the text.
+    pub title_stops: PhraseSet,
+    pub count_nouns: PhraseSet,
+    pub count_units: Vec<String>,
+    pub measures: PhraseSet,
+    pub measure_units: Vec<String>,
+    pub magnitudes: PhraseSet,
+    pub currency: PhraseSet,
+    pub per_person_year: PhraseSet,
+    pub per_ha: PhraseSet,
+    pub of_plan: PhraseSet,
+    pub indicators: PhraseSet,
+    pub indicator_list: Vec<Indicator>,
+    /// 0 over, 1 under, 2 approx.
+    pub qualifiers: PhraseSet,
+    pub at_least_after: PhraseSet,
+    pub target: PhraseSet,
+    pub target_paragraph: PhraseSet,
+    pub cancel_target: PhraseSet,
+    pub actual: PhraseSet,
+    pub not_figure_before: PhraseSet,
+    pub not_figure_after: PhraseSet,
+    pub award_nouns: PhraseSet,
+    pub award_noun_list: Vec<String>,
+    pub generic_awards: HashSet<String>,
+    pub award_verbs: PhraseSet,
+    pub recipients: PhraseSet,
+    pub recipient_types: Vec<String>,
+    pub givers: PhraseSet,
+    pub giver_list: Vec<String>,
+    pub levels: PhraseSet,
+    pub level_list: Vec<String>,
+    pub meeting_types: PhraseSet,
+    pub meeting_type_keys: Vec<String>,
+    pub first_half: PhraseSet,
+    pub second_half: PhraseSet,
+    pub unit_types: PhraseSet,
+    pub unit_type_list: Vec<String>,
+    pub city_types: PhraseSet,
+    pub province_types: PhraseSet,
+    pub province_level_cities: Vec<String>,
+    pub provinces: PhraseSet,
+    /// Meeting-type cues right after these name another event.
+    pub cue_ignore_after: Vec<String>,
+    pub province_list: Vec<String>,
+    pub name_stop_words: HashSet<String>,
+    pub organizer_heads: PhraseSet,
+    pub clutter_remove: Vec<Regex>,
+    pub footer_start: Vec<Regex>,
+    pub stamp: Regex,
+}
+
+const RECIPIENT_TYPES: &[&str] = &[
+    "collective",
+    "individual",
+    "party_cell",
+    "party_member",
+    "unit",
+    "person",
+];
+const MEETING_TYPES: &[&str] = &[
+    "annual_review",
+    "midyear_review",
+    "congress",
+    "council_session",
+    "launch",
+    "ceremony",
+    "other",
+];
+
+fn where_is(text: &str, needle: &str) -> usize {
+    text.find(needle).unwrap_or(0)
+}
+
+fn compile_regex(path: &Path, text: &str, pattern: &str) -> Result<Regex> {
+    Regex::new(pattern).map_err(|e| {
+        // The pattern as it stands in the file, to point at its line.
+        let probe = pattern.chars().take(20).collect::<String>();
+        Error::config_at(
+            path,
+            text,
+            where_is(text, &probe),
+            format!("bad regular expression: {e}"),
+        )
+    })
+}
+
+fn check_in(path: &Path, text: &str, value: &str, allowed: &[&str], what: &str) -> Result<()> {
+    if allowed.contains(&value) {
+        Ok(())
+    } else {
+        Err(Error::config_at(
+            path,
+            text,
+            where_is(text, &format!("\"{value}\"")),
+            format!(
+                "unknown {what} \"{value}\"; expected one of: {}",
+                allowed.join(", ")
+            ),
+        ))
+    }
+}
+
+fn nonempty(path: &Path, text: &str, list: &[String], key: &str) -> Result<()> {
+    if let Some(i) = list.iter().position(|s| s.trim().is_empty()) {
+        let _ = i;
+        return Err(Error::config_at(
+            path,
+            text,
+            where_is(text, key),
+            format!("`{key}` holds an empty phrase"),
+        ));
+    }
+    Ok(())
+}
+
+impl Lexicon {
+    pub fn load(dir: &Path) -> Result<Lexicon> {
+        let mut hasher = Sha256::new();
+        let mut load = |name: &str| -> Result<(std::path::PathBuf, String)> {
+            let p = dir.join(name);
+            let bytes = std::fs::read(&p).map_err(|source| Error::Read {
+                path: p.clone(),
+                source,
+            })?;
+            hasher.update(name.as_bytes());
+            hasher.update(&bytes);
+            Ok((p, String::from_utf8_lossy(&bytes).into_owned()))
+        };
+
+        let (p, _) = load("abbreviations.toml")?;
+        let (abbr, abbr_text): (AbbrFile, String) = read_toml(&p)?;
+        let (tp, _) = load("titles.toml")?;
+        let (titles, titles_text): (TitlesFile, String) = read_toml(&tp)?;
+        nonempty(&tp, &titles_text, &titles.heads, "heads")?;
+        let (pp, _) = load("people.toml")?;
+        let (people, _): (PeopleFile, String) = read_toml(&pp)?;
+        let (rp, _) = load("roles.toml")?;
+        let (roles, _): (RolesFile, String) = read_toml(&rp)?;
+        let (up, _) = load("units.toml")?;
+        let (units, units_text): (UnitsFile, String) = read_toml(&up)?;
+        let (ip, _) = load("indicators.toml")?;
+        let (inds, inds_text): (IndicatorsFile, String) = read_toml(&ip)?;
+        let (fp, _) = load("figures.toml")?;
+        let (figs, _): (FiguresFile, String) = read_toml(&fp)?;
+        let (ap, _) = load("awards.toml")?;
+        let (awards, awards_text): (AwardsFile, String) = read_toml(&ap)?;
+        let (mp, _) = load("meetings.toml")?;
+        let (meetings, meetings_text): (MeetingsFile, String) = read_toml(&mp)?;
+        let (cp, _) = load("clutter.toml")?;
+        let (clutter, clutter_text): (ClutterFile, String) = read_toml(&cp)?;
+        let fingerprint: String = hasher
+            .finalize()
+            .iter()
+            .take(8)
+            .map(|b| format!("{b:02x}"))
+            .collect();
+
+        for c in &units.count {
+            check_in(&up, &units_text, &c.unit, METRIC_UNITS, "unit")?;
+        }
+        for m in &units.measure {
+            check_in(&up, &units_text, &m.unit, METRIC_UNITS, "unit")?;
+        }
+        for i in &inds.indicator {
+            for u in &i.units {
+                check_in(&ip, &inds_text, u, METRIC_UNITS, "unit")?;
+            }
+        }
+        for r in &awards.recipient {
+            check_in(&ap, &awards_text, &r.kind, RECIPIENT_TYPES, "recipient type")?;
+        }
+        for t in &meetings.types {
+            check_in(&mp, &meetings_text, &t.key, MEETING_TYPES, "meeting type")?;
+        }
+
+        // Abbreviations: a case-sensitive alternation, longest first.
+        let mut shorts: Vec<&AbbrEntry> = abbr.abbr.iter().collect();
+        shorts.sort_by_key(|a| std::cmp::Reverse(a.short.chars().count()));
+        for a in &shorts {
+            if a.short.trim().is_empty() || a.long.trim().is_empty() {
+                return Err(Error::config_at(
+                    &p,
+                    &abbr_text,
+                    where_is(&abbr_text, &a.short),
+                    "empty abbreviation",
+                ));
+            }
+        }
+        let alternation = shorts
+            .iter()
+            .map(|a| regex::escape(&a.short))
+            .collect::<Vec<_>>()
+            .join("|");
+        let expand = Regex::new(&format!(
+            r"(^|[^\p{{L}}\p{{N}}])({alternation})($|[^\p{{L}}\p{{N}}])"
+        ))
+        .map_err(|e| Error::config_at(&p, &abbr_text, 0, format!("abbreviations do not compile: {e}")))?;
+        let glued_list: Vec<String> = shorts
+            .iter()
+            .filter(|a| a.glued)
+            .map(|a| regex::escape(&a.short))
+            .collect();
+        let glued = if glued_list.is_empty() {
+            None
+        } else {
+            Some(
+                Regex::new(&format!(r"\b({})(\p{{Ll}})", glued_list.join("|"))).map_err(|e| {
+                    Error::config_at(
+                        &p,
+                        &abbr_text,
+                        0,
+                        format!("glued abbreviations do not compile: {e}"),
+                    )
+                })?,
+            )
+        };
+        let dotted_list: Vec<String> = shorts
+            .iter()
+            .filter(|a| a.short.ends_with('.'))
+            .map(|a| regex::escape(&a.short))
+            .collect();
+        let dotted = if dotted_list.is_empty() {
+            None
+        } else {
+            Some(
+                Regex::new(&format!(r"({})(\p{{L}})", dotted_list.join("|"))).map_err(|e| {
+                    Error::config_at(
+                        &p,
+                        &abbr_text,
+                        0,
+                        format!("dotted abbreviations do not compile: {e}"),
+                    )
+                })?,
+            )
+        };
+        let long_of = abbr
+            .abbr
+            .iter()
+            .map(|a| (a.short.clone(), normalize_text(&a.long)))
+            .collect();
+
+        let one = |v: &Vec<String>| PhraseSet::flat(v);
+        let count_entries: Vec<Vec<String>> = units.count.iter().map(|c| c.nouns.clone()).collect();
+        let measure_entries: Vec<Vec<String>> = units.measure.iter().map(|c| c.words.clone()).collect();
+        let ind_entries: Vec<Vec<String>> = inds.indicator.iter().map(|c| c.phrases.clone()).collect();
+        let rec_entries: Vec<Vec<String>> = awards.recipient.iter().map(|c| c.nouns.clone()).collect();
+        let type_entries: Vec<Vec<String>> = meetings.types.iter().map(|c| c.cues.clone()).collect();
+        let noun_entries: Vec<Vec<String>> = awards.nouns.iter().map(|n| vec![n.clone()]).collect();
+        let giver_entries: Vec<Vec<String>> = awards.givers.iter().map(|n| vec![n.clone()]).collect();
+        let level_entries: Vec<Vec<String>> = awards.levels.iter().map(|n| vec![n.clone()]).collect();
+        let unit_type_entries: Vec<Vec<String>> =
+            meetings.unit_types.iter().map(|n| vec![n.clone()]).collect();
+        let qualifier_entries = vec![
+            figs.qualifiers.over.clone(),
+            figs.qualifiers.under.clone(),
+            figs.qualifiers.approx.clone(),
+        ];
+
+        let mut clutter_remove = Vec::new();
+        for r in &clutter.remove {
+            clutter_remove.push(compile_regex(&cp, &clutter_text, r)?);
+        }
+        let mut footer_start = Vec::new();
+        for r in &clutter.footer_start {
+            footer_start.push(compile_regex(&cp, &clutter_text, r)?);
+        }
+        let stamp = compile_regex(&cp, &clutter_text, &clutter.stamp)?;
+
+        Ok(Lexicon {
+            fingerprint,
+            abbreviations: Abbreviations {
+                expand,
+                long_of,
+                glued,
+                dotted,
+            },
+            title_heads: one(&titles.heads),
+            person_cues: one(&people.cues),
+            place_words: one(&people.place_words),
+            not_people: people.not_people.iter().map(|n| fold_phrase(n)).collect(),
+            editor_labels: people.editor_labels.iter().map(|s| normalize_text(s)).collect(),
+            byline_labels: people.byline_labels.iter().map(|s| normalize_text(s)).collect(),
+            surnames: people.surnames.iter().map(|s| normalize_text(s)).collect(),
+            chair: one(&roles.chair),
+            chair_list: one(&roles.chair_list),
+            title_conjunctions: one(&roles.title_conjunctions),
+            speaker: one(&roles.speaker),
+            attendee: one(&roles.attendee),
+            award_to: one(&roles.award_to),
+            award_received: one(&roles.award_received),
+            title_stops: {
+                let mut all = roles.title_stops.clone();
+                all.extend(roles.chair.iter().cloned());
+                all.extend(roles.speaker.iter().cloned());
+                all.extend(roles.award_received.iter().cloned());
+                PhraseSet::flat(&all)
+            },
+            count_nouns: PhraseSet::new(&count_entries),
+            count_units: units.count.iter().map(|c| c.unit.clone()).collect(),
+            measures: PhraseSet::new(&measure_entries),
+            measure_units: units.measure.iter().map(|c| c.unit.clone()).collect(),
+            magnitudes: one(&units.money.magnitudes),
+            currency: one(&units.money.currency),
+            per_person_year: one(&units.money.per_person_year),
+            per_ha: one(&units.money.per_ha),
+            of_plan: one(&units.percent.of_plan),
+            indicators: PhraseSet::new(&ind_entries),
+            indicator_list: inds
+                .indicator
+                .iter()
+                .map(|i| Indicator {
+                    key: i.key.clone(),
+                    units: i.units.clone(),
+                })
+                .collect(),
+            qualifiers: PhraseSet::new(&qualifier_entries),
+            at_least_after: one(&figs.qualifiers.at_least_after),
+            target: one(&figs.kind.target),
+            target_paragraph: one(&figs.kind.target_paragraph),
+            cancel_target: one(&figs.kind.cancel_target),
+            actual: one(&figs.kind.actual),
+            not_figure_before: one(&figs.not_figure_before),
+            not_figure_after: one(&figs.not_figure_after),
+            award_nouns: PhraseSet::new(&noun_entries),
+            award_noun_list: awards.nouns.iter().map(|n| fold_phrase(n)).collect(),
+            generic_awards: awards.generic.iter().map(|n| fold_phrase(n)).collect(),
+            award_verbs: one(&awards.verbs),
+            recipients: PhraseSet::new(&rec_entries),
+            recipient_types: awards.recipient.iter().map(|r| r.kind.clone()).collect(),
+            givers: PhraseSet::new(&giver_entries),
+            giver_list: awards.givers.iter().map(|g| normalize_text(g)).collect(),
+            levels: PhraseSet::new(&level_entries),
+            level_list: awards
+                .levels
+                .iter()
+                .map(|g| normalize_text(g).to_lowercase())
+                .collect(),
+            meeting_types: PhraseSet::new(&type_entries),
+            meeting_type_keys: meetings.types.iter().map(|t| t.key.clone()).collect(),
+            first_half: one(&meetings.first_half),
+            second_half: one(&meetings.second_half),
+            unit_types: PhraseSet::new(&unit_type_entries),
+            unit_type_list: meetings.unit_types.iter().map(|s| normalize_text(s)).collect(),
+            city_types: one(&meetings.city_types),
+            province_types: one(&meetings.province_types),
+            province_level_cities: meetings
+                .province_level_cities
+                .iter()
+                .map(|s| normalize_text(s))
+                .collect(),
+            provinces: PhraseSet::new(
+                &meetings
+                    .provinces
+                    .iter()
+                    .map(|p| vec![p.clone()])
+                    .collect::<Vec<_>>(),
+            ),
+            cue_ignore_after: meetings.cue_ignore_after.iter().map(|s| fold_phrase(s)).collect(),
+            province_list: meetings.provinces.iter().map(|s| normalize_text(s)).collect(),
+            name_stop_words: meetings
+                .name_stop_words
+                .iter()
+                .map(|s| normalize_text(s))
+                .collect(),
+            organizer_heads: one(&meetings.organizer_heads),
+            clutter_remove,
+            footer_start,
+            stamp,
+        })
+    }
+
+    /// Expands the abbreviations in a title: "UVBTV Thành ủy" to
+    /// "Ủy viên Ban Thường vụ Thành ủy".
+    pub fn expand_abbreviations(&self, s: &str) -> String {
+        let a = &self.abbreviations;
+        let mut out = match &a.dotted {
+            Some(re) => re.replace_all(s, "$1 $2").into_owned(),
+            None => s.to_string(),
+        };
+        // Twice, because adjacent abbreviations share the separator between them.
+        for _ in 0..2 {
+            out = a
+                .expand
+                .replace_all(&out, |c: &regex::Captures| {
+                    let long = a.long_of.get(&c[2]).cloned().unwrap_or_else(|| c[2].to_string());
+                    format!("{}{}{}", &c[1], long, &c[3])
+                })
+                .into_owned();
+        }
+        out.split_whitespace().collect::<Vec<_>>().join(" ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lexicon() -> Lexicon {
+        Lexicon::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("pipelines/lexicon")).unwrap()
+    }
+
+    #[test]
+    fn expands_titles() {
+        let lx = lexicon();
+        assert_eq!(
+            lx.expand_abbreviations("UVBTV Thành ủy"),
+            "Ủy viên Ban Thường vụ Thành ủy"
+        );
+        assert_eq!(
+            lx.expand_abbreviations("Phó Chủ tịch HĐND thành phố"),
+            "Phó Chủ tịch Hội đồng nhân dân thành phố"
+        );
+        assert_eq!(
+            lx.expand_abbreviations("Chủ tịch UB.MTTQ thành phố"),
+            "Chủ tịch Ủy ban Mặt trận Tổ quốc thành phố"
+        );
+        assert_eq!(
+            lx.expand_abbreviations("PCT UBND TP.Bắc Kạn"),
+            "Phó Chủ tịch Ủy ban nhân dân thành phố Bắc Kạn"
+        );
+        assert_eq!(lx.expand_abbreviations("Bí thư Chi bộ"), "Bí thư Chi bộ");
+    }
+
+    #[test]
+    fn phrases_match_whole_words() {
+        let set = PhraseSet::flat(&["thu", "thu nhập"]);
+        let text = fold_case_same_len("Thu nhập bình quân; thuế; thu ngân sách");
+        let hits = set.longest(&text);
+        assert_eq!(hits.len(), 2);
+        assert_eq!(&text[hits[0].start..hits[0].end], "thu nhập");
+        assert_eq!(&text[hits[1].start..hits[1].end], "thu");
+    }
+
+    #[test]
+    fn bad_regex_names_file_and_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("pipelines/lexicon");
+        for e in std::fs::read_dir(&src).unwrap() {
+            let e = e.unwrap();
+            std::fs::copy(e.path(), dir.path().join(e.file_name())).unwrap();
+        }
+        let bad = "remove = ['^(unclosed']\nfooter_start = []\nstamp = 'x'\n";
+        std::fs::write(dir.path().join("clutter.toml"), format!("# comment\n{bad}")).unwrap();
+        let err = Lexicon::load(dir.path()).err().unwrap().to_string();
+        assert!(err.contains("clutter.toml:2:"), "{err}");
+        assert!(err.contains("bad regular expression"), "{err}");
+    }
+
+    #[test]
+    fn unknown_unit_is_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("pipelines/lexicon");
+        for e in std::fs::read_dir(&src).unwrap() {
+            let e = e.unwrap();
+            std::fs::copy(e.path(), dir.path().join(e.file_name())).unwrap();
+        }
+        let text = std::fs::read_to_string(dir.path().join("units.toml")).unwrap();
+        std::fs::write(
+            dir.path().join("units.toml"),
+            text.replacen("unit = \"household\"", "unit = \"houses\"", 1),
+        )
+        .unwrap();
+        let err = Lexicon::load(dir.path()).err().unwrap().to_string();
+        assert!(
+            err.contains("units.toml:") && err.contains("unknown unit \"houses\""),
+            "{err}"
+        );
+    }
+}
