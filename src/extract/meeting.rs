@@ -1,0 +1,397 @@
+//! The meeting a page reports: date, time of day, type, period, organizer,
+//! and the unit with the city and province above it.
+
+use std::collections::BTreeMap;
+
+use chrono::{Datelike, NaiveDate};
+
+use super::Page;
+use crate::model::{stable_id, MeetingRow};
+use crate::vntext::{date, name, normalize_text};
+
+/// The meeting row plus what the other extractors need to know of it.
+pub struct MeetingFacts {
+    pub row: MeetingRow,
+    /// Index of the first sentence after the title and date line.
+    pub lead_end: usize,
+}
+
+/// How many sentences after the title can hold the lead.
+const LEAD_SENTENCES: usize = 4;
+
+/// Bytes of the title paragraph, and of the lead sentences.
+fn lead_sentences(page: &Page) -> Vec<usize> {
+    let n = page.doc.sentences.len();
+    (0..n.min(LEAD_SENTENCES + 2)).collect()
+}
+
+pub fn extract_meeting(page: &Page) -> MeetingFacts {
+    let lx = page.lx;
+    let doc = page.doc;
+    let meeting_id = stable_id(&["meeting", &doc.row.doc_id, "0"]);
+    let lead = lead_sentences(page);
+    let title_paragraph_end = doc.sentences.iter().take_while(|s| s.paragraph == 0).count();
+
+    // Date and time of day: the first dated lead sentence.
+    let mut date_text = None;
+    let mut day_month = None;
+    let mut time_of_day = None;
+    let mut dated_sentence = None;
+    for &i in &lead {
+        let text = page.sentence_text(i);
+        if let Some(c) = date::LEAD_DATE.captures(text) {
+            if let Some(dm) = date::parse_day_month(&c[2].replace(' ', "")) {
+                let whole = c.get(0).map(|m| m.as_str()).unwrap_or("");
+                let trimmed = whole.trim_start_matches(|ch: char| !ch.is_alphanumeric());
+                date_text = Some(trimmed.trim().to_string());
+                day_month = Some(dm);
+                time_of_day = c.get(1).and_then(|m| date::time_of_day(m.as_str()));
+                dated_sentence = Some(i);
+                break;
+            }
+        }
+    }
+
+    // The lead zone: the title and the sentences up to the one after the date.
+    let zone_end = dated_sentence
+        .map(|i| i + 2)
+        .unwrap_or(title_paragraph_end + 2)
+        .min(doc.sentences.len());
+    let zone: Vec<usize> = (0..zone_end).collect();
+
+    let meeting_type = meeting_type(page, &zone);
+    let period_year = period_year(page, &zone);
+    let zone_folded: String = zone
+        .iter()
+        .map(|&i| page.sentence_folded(i))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let period_half = if lx.first_half.any(&zone_folded) {
+        Some(1)
+    } else if lx.second_half.any(&zone_folded) {
+        Some(2)
+    } else if meeting_type == "midyear_review" && zone_folded.contains("6 tháng") {
+        Some(1)
+    } else {
+        None
+    };
+
+    // Date with the year inferred when it is not written.
+    let published = doc.published_local.map(|t| t.date());
+    let mut year_inferred = false;
+    let meeting_date = day_month.and_then(|dm| match dm.year {
+        Some(y) => dm.with_year(y),
+        None => {
+            year_inferred = true;
+            infer_year(dm, &meeting_type, period_year, published)
+        }
+    });
+    if meeting_date.is_none() {
+        year_inferred = false;
+    }
+
+    let (unit_type, unit_name) = unit(page, &zone);
+    let (city, province) = places(page, unit_name.as_deref());
+    let organizer = organizer(page, &zone, unit_name.as_deref());
+
+    MeetingFacts {
+        row: MeetingRow {
+            meeting_id,
+            doc_id: doc.row.doc_id.clone(),
+            meeting_date,
+            date_text,
+            year_inferred,
+            time_of_day,
+            meeting_type,
+            period_year,
+            period_half,
+            organizer,
+            unit_type,
+            unit_name,
+            city,
+            province,
+            admin_code: None,
+        },
+        lead_end: zone_end,
+    }
+}
+
+/// A year-end review of year Y sits in December of Y or early in Y+1; a
+/// mid-year review of Y in June or July of Y. The page's stamp bounds it.
+fn infer_year(
+    dm: date::DayMonth,
+    kind: &str,
+    period: Option<i32>,
+    published: Option<NaiveDate>,
+) -> Option<NaiveDate> {
+    let year = match (kind, period) {
+        ("annual_review", Some(y)) => {
+            if dm.month >= 10 {
+                y
+            } else {
+                y + 1
+            }
+        }
+        (_, Some(y)) => y,
+        (_, None) => published?.year(),
+    };
+    let mut d = dm.with_year(year)?;
+    if let Some(p) = published {
+        if d > p {
+            d = dm.with_year(year - 1).unwrap_or(d);
+        }
+    }
+    Some(d)
+}
+
+fn meeting_type(page: &Page, zone: &[usize]) -> String {
+    let lx = page.lx;
+    let mut best: Option<usize> = None;
+    for &i in zone {
+        let s = page.sentence(i);
+        for h in page.hits_in(&lx.meeting_types, s.start, s.end) {
+            // "Nghị quyết Đại hội ..." cites a congress, it is not one.
+            let before = page.folded()[s.start..h.start].trim_end();
+            if lx.cue_ignore_after.iter().any(|c| before.ends_with(c.as_str())) {
+                continue;
+            }
+            best = Some(best.map_or(h.id, |b| b.min(h.id)));
+        }
+    }
+    best.map(|i| lx.meeting_type_keys[i].clone())
+        .unwrap_or_else(|| "other".to_string())
+}
+
+/// The year after the first review cue ("tổng kết ... năm 2020"), else the
+/// first year the lead names.
+fn period_year(page: &Page, zone: &[usize]) -> Option<i32> {
+    let review_cues = ["tổng kết", "sơ kết", "6 tháng", "06 tháng", "sáu tháng", "kỳ họp"];
+    for &i in zone {
+        let f = page.sentence_folded(i);
+        if let Some(pos) = review_cues.iter().filter_map(|c| f.find(c)).min() {
+            if let Some(c) = date::YEAR.captures(&f[pos..]) {
+                return c[1].parse().ok();
+            }
+        }
+    }
+    for &i in zone {
+        if let Some(c) = date::YEAR.captures(page.sentence_folded(i)) {
+            return c[1].parse().ok();
+        }
+    }
+    None
+}
+
+/// Capitalised syllables after a position: a unit or city name.
+fn name_after(page: &Page, text: &str, at: usize) -> Option<String> {
+    let rest = &text[at..];
+    let rest = rest
+        .split('\n')
+        .next()
+        .unwrap_or("")
+        .trim_start_matches([' ', '.']);
+    let parts: Vec<&str> = rest.split(' ').collect();
+    let mut words: Vec<String> = Vec::new();
+    for (i, w) in parts.iter().enumerate() {
+        let w_clean = w.trim_end_matches([',', '.', ';', ':', ')', '(', '"', '”', '“', '!', '?']);
+        let cap = name::is_capitalized_syllable(w_clean)
+            || (name::is_upper_syllable(w_clean)
+                && w_clean.chars().count() > 1
+                && !w_clean.chars().any(|c| c.is_ascii_digit()));
+        let word = name::title_case(w_clean);
+        // "Hội nghị" ends a name, "Tân Hội" does not: stop phrases are checked with the next word.
+        let pair = parts
+            .get(i + 1)
+            .map(|n| format!("{word} {}", n.trim_end_matches([',', '.', ';', ':'])));
+        let stop = page.lx.name_stop_words.contains(&word)
+            || pair.is_some_and(|p| page.lx.name_stop_words.contains(&normalize_text(&p)));
+        if w_clean.is_empty() || !cap || stop {
+            break;
+        }
+        words.push(name::title_case(w_clean));
+        if w_clean.len() != w.len() || words.len() == 4 {
+            break;
+        }
+    }
+    // Abbreviations in capitals ("UBND") are not names.
+    if words.is_empty() || words.iter().any(|w| w.chars().count() > 7) {
+        return None;
+    }
+    Some(words.join(" "))
+}
+
+/// The grassroots unit: the one the lead names, its spelling repaired from the
+/// page's other mentions ("Tân Lậ" where the title and footer say "Tân Lập").
+fn unit(page: &Page, zone: &[usize]) -> (Option<String>, Option<String>) {
+    let lx = page.lx;
+    let mut counts: BTreeMap<(String, String), usize> = BTreeMap::new();
+    let mut lead_unit: Option<(String, String)> = None;
+    let mut scan = |text: &str, folded: &str, in_lead: bool| {
+        for h in lx.unit_types.all(folded) {
+            if let Some(n) = name_after(page, text, h.end) {
+                let key = (lx.unit_type_list[h.id].clone(), n);
+                *counts.entry(key.clone()).or_default() += 1;
+                if in_lead && lead_unit.is_none() {
+                    lead_unit = Some(key);
+                }
+            }
+        }
+    };
+    for &i in zone {
+        scan(page.sentence_text(i), page.sentence_folded(i), true);
+    }
+    let lead_end = zone.last().map(|i| page.sentence(*i).end).unwrap_or(0);
+    let rest = &page.body()[lead_end..];
+    scan(rest, &page.folded()[lead_end..], false);
+    let footer = &page.doc.footer;
+    scan(footer, &crate::vntext::fold_case_same_len(footer), false);
+
+    let chosen = lead_unit.or_else(|| counts.iter().max_by_key(|(_, c)| **c).map(|(k, _)| k.clone()));
+    let Some((ty, nm)) = chosen else {
+        return (None, None);
+    };
+    let own = counts.get(&(ty.clone(), nm.clone())).copied().unwrap_or(0);
+    // Repair: a more frequent spelling one letter away, or one that extends it.
+    let repaired = counts
+        .iter()
+        .filter(|((t, n), c)| {
+            *t == ty && *n != nm && **c > own && (n.starts_with(&nm) || edit_distance(n, &nm) <= 1)
+        })
+        .max_by_key(|(_, c)| **c)
+        .map(|((_, n), _)| n.clone())
+        .unwrap_or(nm);
+    (Some(ty), Some(repaired))
+}
+
+/// Levenshtein distance over chars, for short names.
+pub fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for i in 1..=a.len() {
+        let mut cur = vec![i; b.len() + 1];
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            cur[j] = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// City (district level) and province, from "TP. Bắc Kạn", "thành phố Thái
+/// Nguyên", "huyện ...", "tỉnh ...", or a province named on its own after a
+/// comma ("quận Hà Đông, Hà Nội"), in the body and the footer.
+fn places(page: &Page, unit_name: Option<&str>) -> (Option<String>, Option<String>) {
+    let lx = page.lx;
+    let mut cities: BTreeMap<String, usize> = BTreeMap::new();
+    let mut provinces: BTreeMap<String, usize> = BTreeMap::new();
+    let footer_folded = crate::vntext::fold_case_same_len(&page.doc.footer);
+    let sources = [
+        (page.body(), page.folded()),
+        (page.doc.footer.as_str(), footer_folded.as_str()),
+    ];
+    for (text, folded) in sources {
+        for h in lx.city_types.all(folded) {
+            if let Some(n) = name_after(page, text, h.end) {
+                if Some(n.as_str()) == unit_name {
+                    continue;
+                }
+                if lx.province_level_cities.contains(&n) {
+                    *provinces.entry(n).or_default() += 1;
+                } else {
+                    *cities.entry(n).or_default() += 1;
+                }
+            }
+        }
+        for h in lx.province_types.all(folded) {
+            if let Some(n) = name_after(page, text, h.end) {
+                *provinces.entry(n).or_default() += 1;
+            }
+        }
+        // A known province name standing alone after a comma or a bracket.
+        for h in lx.provinces.all(folded) {
+            let before = folded[..h.start].trim_end_matches(' ');
+            if before.ends_with(',') || before.ends_with('(') || before.ends_with('-') {
+                *provinces.entry(lx.province_list[h.id].clone()).or_default() += 1;
+            }
+        }
+    }
+    let top = |m: &BTreeMap<String, usize>| m.iter().max_by_key(|(_, c)| **c).map(|(k, _)| normalize_text(k));
+    (top(&cities), top(&provinces))
+}
+
+/// The subject of "tổ chức" in the lead: "Đảng ủy phường Tây Sơn".
+fn organizer(page: &Page, zone: &[usize], unit_name: Option<&str>) -> Option<String> {
+    let lx = page.lx;
+    for &i in zone.iter().skip(1) {
+        let s = page.sentence(i);
+        let f = page.sentence_folded(i);
+        let Some(pos) = f.find(" tổ chức ") else {
+            continue;
+        };
+        let heads = page.hits_in(&lx.organizer_heads, s.start, s.start + pos);
+        let Some(first) = heads.first() else { continue };
+        let text = page.body()[first.start..s.start + pos].trim();
+        // "(huyện Quỳnh Lưu, tỉnh Nghệ An)" places the organizer; it is not part of its name.
+        let text = text.split(" (").next().unwrap_or(text).trim();
+        let text = text
+            .trim_end_matches(" đã")
+            .trim_end_matches(" long trọng")
+            .trim();
+        let mut org = text.to_string();
+        // Repair a misspelt unit name in the organizer the same way.
+        if let Some(u) = unit_name {
+            if let Some(last_space) = org.rfind(' ') {
+                let tail_start = org[..last_space].rfind(' ').map(|p| p + 1).unwrap_or(0);
+                let two_words = &org[tail_start..];
+                if two_words != u && edit_distance(two_words, u) <= 1 {
+                    org = format!("{}{}", &org[..tail_start], u);
+                }
+            }
+        }
+        let mut chars = org.chars();
+        return chars.next().map(|c| c.to_uppercase().chain(chars).collect());
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn year_of_a_january_review() {
+        let dm = date::parse_day_month("8/1").unwrap();
+        assert_eq!(
+            infer_year(dm, "annual_review", Some(2023), None),
+            NaiveDate::from_ymd_opt(2024, 1, 8)
+        );
+        let dm = date::parse_day_month("28/12").unwrap();
+        assert_eq!(
+            infer_year(dm, "annual_review", Some(2023), None),
+            NaiveDate::from_ymd_opt(2023, 12, 28)
+        );
+        let dm = date::parse_day_month("07/7").unwrap();
+        assert_eq!(
+            infer_year(dm, "midyear_review", Some(2021), None),
+            NaiveDate::from_ymd_opt(2021, 7, 7)
+        );
+    }
+
+    #[test]
+    fn stamp_bounds_the_year() {
+        let dm = date::parse_day_month("20/12").unwrap();
+        let published = NaiveDate::from_ymd_opt(2022, 1, 5);
+        assert_eq!(
+            infer_year(dm, "other", None, published),
+            NaiveDate::from_ymd_opt(2021, 12, 20)
+        );
+    }
+
+    #[test]
+    fn distances() {
+        assert_eq!(edit_distance("Tân Lậ", "Tân Lập"), 1);
+        assert_eq!(edit_distance("Bắc Sơn", "Tây Sơn"), 3);
+    }
+}

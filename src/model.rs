@@ -1,0 +1,190 @@
+//! The typed hand-offs between stages, and the rows CONTRACT.md publishes.
+
+use chrono::{NaiveDate, NaiveDateTime};
+
+/// A page format, as `documents.format` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Txt,
+    Html,
+    Jsonl,
+}
+
+impl Format {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Txt => "txt",
+            Format::Html => "html",
+            Format::Jsonl => "jsonl",
+        }
+    }
+}
+
+/// ingest → normalize: one input document with its raw bytes, or the reason
+/// they could not be taken.
+#[derive(Debug, Clone)]
+pub struct SourceDocument {
+    pub doc_id: String,
+    /// Path under the input root, with `/` separators.
+    pub source: String,
+    pub format: Format,
+    pub content_sha256: String,
+    pub bytes: Vec<u8>,
+    /// Set when ingest already knows the page cannot be read.
+    pub rejected: Option<String>,
+}
+
+/// One row of `documents`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DocumentRow {
+    pub doc_id: String,
+    pub source: String,
+    pub content_sha256: String,
+    pub format: &'static str,
+    pub encoding: &'static str,
+    pub title: Option<String>,
+    /// Milliseconds since the epoch, UTC.
+    pub published_at: Option<i64>,
+    pub author: Option<String>,
+    pub n_chars: i64,
+    pub status: &'static str,
+    pub error: Option<String>,
+}
+
+/// A sentence of the normalized body: byte span and the paragraph it is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sentence {
+    pub start: usize,
+    pub end: usize,
+    pub paragraph: usize,
+}
+
+/// normalize → extract: a readable page.
+#[derive(Debug, Clone)]
+pub struct NormalizedDocument {
+    pub row: DocumentRow,
+    /// NFC, one tone placement, single spaces, clutter removed; paragraphs on lines.
+    pub body: String,
+    /// `body` lowercased with byte offsets unchanged, for matching.
+    pub folded: String,
+    pub sentences: Vec<Sentence>,
+    /// Site footer lines taken out of the body, kept for place hints.
+    pub footer: String,
+    /// Byte span of the byline line in `body`.
+    pub byline: Option<(usize, usize)>,
+    /// Byte spans of "Chịu trách nhiệm nội dung: ..." lines in `body`.
+    pub editor_lines: Vec<(usize, usize)>,
+    pub published_local: Option<NaiveDateTime>,
+}
+
+/// normalize's result: a page to extract from, or a quarantined row.
+#[derive(Debug, Clone)]
+pub enum Normalized {
+    Ok(Box<NormalizedDocument>),
+    Quarantined(Box<DocumentRow>),
+}
+
+/// One row of `meetings`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MeetingRow {
+    pub meeting_id: String,
+    pub doc_id: String,
+    pub meeting_date: Option<NaiveDate>,
+    pub date_text: Option<String>,
+    pub year_inferred: bool,
+    pub time_of_day: Option<&'static str>,
+    pub meeting_type: String,
+    pub period_year: Option<i32>,
+    pub period_half: Option<i8>,
+    pub organizer: Option<String>,
+    pub unit_type: Option<String>,
+    pub unit_name: Option<String>,
+    pub city: Option<String>,
+    pub province: Option<String>,
+    pub admin_code: Option<String>,
+}
+
+/// One row of `person_mentions` (person_id is set by aggregate).
+#[derive(Debug, Clone, PartialEq)]
+pub struct PersonMention {
+    pub mention_id: String,
+    pub meeting_id: String,
+    pub doc_id: String,
+    pub person_id: String,
+    pub name: String,
+    pub roles: Vec<String>,
+    pub titles: Vec<String>,
+    pub titles_raw: Vec<String>,
+    pub evidence: String,
+    pub char_start: i64,
+    pub char_end: i64,
+}
+
+/// One row of `metrics`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Figure {
+    pub metric_id: String,
+    pub meeting_id: String,
+    pub doc_id: String,
+    pub indicator: String,
+    pub label: Option<String>,
+    pub value: f64,
+    pub unit: String,
+    pub value_high: Option<f64>,
+    pub denominator: Option<f64>,
+    pub qualifier: &'static str,
+    pub kind: &'static str,
+    pub period_year: Option<i32>,
+    pub value_text: String,
+    pub evidence: String,
+    pub char_start: i64,
+    pub char_end: i64,
+}
+
+/// One row of `awards` (person_id is set by aggregate from `person_name`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Award {
+    pub award_id: String,
+    pub meeting_id: String,
+    pub doc_id: String,
+    pub giver: Option<String>,
+    pub award: String,
+    pub recipient_type: &'static str,
+    pub count: Option<i32>,
+    pub person_id: Option<String>,
+    pub person_name: Option<String>,
+    pub evidence: String,
+}
+
+/// extract → aggregate: everything read from one document.
+#[derive(Debug, Clone)]
+pub struct Extraction {
+    pub document: DocumentRow,
+    pub meeting: Option<MeetingRow>,
+    pub mentions: Vec<PersonMention>,
+    pub figures: Vec<Figure>,
+    pub awards: Vec<Award>,
+}
+
+impl Extraction {
+    pub fn quarantined(document: DocumentRow) -> Self {
+        Extraction {
+            document,
+            meeting: None,
+            mentions: Vec::new(),
+            figures: Vec::new(),
+            awards: Vec::new(),
+        }
+    }
+}
+
+/// A stable lowercase hex id from the parts that identify a row.
+pub fn stable_id(parts: &[&str]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update(p.as_bytes());
+        h.update([0x1f]);
+    }
+    h.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect()
+}
