@@ -1,0 +1,23 @@
+//! hoinghi: Vietnamese local-government meeting reports to Parquet tables.
+//!
+//! The pipeline is four stages with typed hand-offs:
+//! [`ingest`] (files → [`model::SourceDocument`]) →
+//! [`normalize`] (→ [`model::Normalized`]) →
+//! [`extract`] (→ [`model::Extraction`]) →
+//! [`aggregate`] (→ [`aggregate::Tables`]), then [`publish`] writes a snapshot.
+//! [`vntext`] is the Vietnamese text toolkit the stages share.
+
+pub mod aggregate;
+pub mod config;
+pub mod error;
+pub mod explain;
+pub mod extract;
+pub mod ingest;
+pub mod lexicon;
+pub mod model;
+pub mod normalize;
+pub mod pipeline;
+pub mod publish;
+pub mod vntext;
+
+pub use error::{Error, Result};

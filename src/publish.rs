@@ -1,0 +1,441 @@
+//! Writing a snapshot: one Parquet file per table (zstd, statistics,
+//! dictionary pages), `_manifest.json`, then `current` swapped atomically.
+//! A reader never sees a half-written snapshot.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow_array::builder::{ListBuilder, StringBuilder};
+use arrow_array::{
+    ArrayRef, BooleanArray, Date32Array, Float64Array, Int32Array, Int64Array, Int8Array, RecordBatch,
+    StringArray, TimestampMillisecondArray,
+};
+use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use chrono::NaiveDate;
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
+
+use crate::aggregate::Tables;
+use crate::error::{Error, Result};
+
+/// The tables of CONTRACT.md, in its order.
+pub const TABLES: [&str; 8] = [
+    "documents",
+    "meetings",
+    "person_mentions",
+    "people",
+    "metrics",
+    "awards",
+    "unit_year_metrics",
+    "co_attendance",
+];
+
+fn utf8(name: &str, nullable: bool) -> Field {
+    Field::new(name, DataType::Utf8, nullable)
+}
+
+fn list_utf8(name: &str) -> Field {
+    Field::new(
+        name,
+        DataType::List(Arc::new(Field::new("item", DataType::Utf8, true))),
+        false,
+    )
+}
+
+fn date32(name: &str) -> Field {
+    Field::new(name, DataType::Date32, true)
+}
+
+/// The Arrow schema of a table, exactly as CONTRACT.md lists it.
+pub fn schema(table: &str) -> SchemaRef {
+    use DataType::*;
+    let fields = match table {
+        "documents" => vec![
+            utf8("doc_id", false),
+            utf8("source", false),
+            utf8("content_sha256", false),
+            utf8("format", false),
+            utf8("encoding", false),
+            utf8("title", true),
+            Field::new(
+                "published_at",
+                Timestamp(TimeUnit::Millisecond, Some("UTC".into())),
+                true,
+            ),
+            utf8("author", true),
+            Field::new("n_chars", Int64, false),
+            utf8("status", false),
+            utf8("error", true),
+        ],
+        "meetings" => vec![
+            utf8("meeting_id", false),
+            utf8("doc_id", false),
+            date32("meeting_date"),
+            utf8("date_text", true),
+            Field::new("year_inferred", Boolean, false),
+            utf8("time_of_day", true),
+            utf8("meeting_type", false),
+            Field::new("period_year", Int32, true),
+            Field::new("period_half", Int8, true),
+            utf8("organizer", true),
+            utf8("unit_type", true),
+            utf8("unit_name", true),
+            utf8("city", true),
+            utf8("province", true),
+            utf8("admin_code", true),
+        ],
+        "person_mentions" => vec![
+            utf8("mention_id", false),
+            utf8("meeting_id", false),
+            utf8("doc_id", false),
+            utf8("person_id", false),
+            utf8("name", false),
+            list_utf8("roles"),
+            list_utf8("titles"),
+            list_utf8("titles_raw"),
+            utf8("evidence", false),
+            Field::new("char_start", Int64, false),
+            Field::new("char_end", Int64, false),
+        ],
+        "people" => vec![
+            utf8("person_id", false),
+            utf8("name", false),
+            Field::new("n_meetings", Int64, false),
+            date32("first_seen"),
+            date32("last_seen"),
+            list_utf8("latest_titles"),
+            list_utf8("units"),
+        ],
+        "metrics" => vec![
+            utf8("metric_id", false),
+            utf8("meeting_id", false),
+            utf8("doc_id", false),
+            utf8("indicator", false),
+            utf8("label", true),
+            Field::new("value", Float64, false),
+            utf8("unit", false),
+            Field::new("value_high", Float64, true),
+            Field::new("denominator", Float64, true),
+            utf8("qualifier", false),
+            utf8("kind", false),
+            Field::new("period_year", Int32, true),
+            utf8("value_text", false),
+            utf8("evidence", false),
+            Field::new("char_start", Int64, false),
+            Field::new("char_end", Int64, false),
+        ],
+        "awards" => vec![
+            utf8("award_id", false),
+            utf8("meeting_id", false),
+            utf8("doc_id", false),
+            utf8("giver", true),
+            utf8("award", false),
+            utf8("recipient_type", false),
+            Field::new("count", Int32, true),
+            utf8("person_id", true),
+            utf8("evidence", false),
+        ],
+        "unit_year_metrics" => vec![
+            utf8("province", true),
+            utf8("city", true),
+            utf8("unit_type", true),
+            utf8("unit_name", true),
+            Field::new("year", Int32, false),
+            utf8("indicator", false),
+            utf8("kind", false),
+            utf8("unit", false),
+            Field::new("value", Float64, false),
+            Field::new("n_sources", Int64, false),
+        ],
+        "co_attendance" => vec![
+            utf8("person_a", false),
+            utf8("person_b", false),
+            Field::new("n_meetings", Int64, false),
+            date32("first_met"),
+            date32("last_met"),
+        ],
+        other => unreachable!("no table named {other}"),
+    };
+    Arc::new(Schema::new(fields))
+}
+
+fn s<'a, I: IntoIterator<Item = &'a str>>(v: I) -> ArrayRef {
+    Arc::new(StringArray::from_iter_values(v))
+}
+
+fn so<I: IntoIterator<Item = Option<String>>>(v: I) -> ArrayRef {
+    Arc::new(StringArray::from_iter(v))
+}
+
+fn lists<'a, I: IntoIterator<Item = &'a Vec<String>>>(v: I) -> ArrayRef {
+    let mut b = ListBuilder::new(StringBuilder::new());
+    for l in v {
+        for x in l {
+            b.values().append_value(x);
+        }
+        b.append(true);
+    }
+    Arc::new(b.finish())
+}
+
+fn d32<I: IntoIterator<Item = Option<NaiveDate>>>(v: I) -> ArrayRef {
+    let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
+    Arc::new(Date32Array::from_iter(
+        v.into_iter().map(|d| d.map(|d| (d - epoch).num_days() as i32)),
+    ))
+}
+
+/// The rows of one table as an Arrow batch.
+pub fn batch(tables: &Tables, table: &str) -> Result<RecordBatch> {
+    let cols: Vec<ArrayRef> = match table {
+        "documents" => {
+            let r = &tables.documents;
+            vec![
+                s(r.iter().map(|x| x.doc_id.as_str())),
+                s(r.iter().map(|x| x.source.as_str())),
+                s(r.iter().map(|x| x.content_sha256.as_str())),
+                s(r.iter().map(|x| x.format)),
+                s(r.iter().map(|x| x.encoding)),
+                so(r.iter().map(|x| x.title.clone())),
+                Arc::new(
+                    TimestampMillisecondArray::from_iter(r.iter().map(|x| x.published_at))
+                        .with_timezone("UTC"),
+                ),
+                so(r.iter().map(|x| x.author.clone())),
+                Arc::new(Int64Array::from_iter_values(r.iter().map(|x| x.n_chars))),
+                s(r.iter().map(|x| x.status)),
+                so(r.iter().map(|x| x.error.clone())),
+            ]
+        }
+        "meetings" => {
+            let r = &tables.meetings;
+            vec![
+                s(r.iter().map(|x| x.meeting_id.as_str())),
+                s(r.iter().map(|x| x.doc_id.as_str())),
+                d32(r.iter().map(|x| x.meeting_date)),
+                so(r.iter().map(|x| x.date_text.clone())),
+                Arc::new(BooleanArray::from_iter(r.iter().map(|x| Some(x.year_inferred)))),
+                so(r.iter().map(|x| x.time_of_day.map(str::to_string))),
+                s(r.iter().map(|x| x.meeting_type.as_str())),
+                Arc::new(Int32Array::from_iter(r.iter().map(|x| x.period_year))),
+                Arc::new(Int8Array::from_iter(r.iter().map(|x| x.period_half))),
+                so(r.iter().map(|x| x.organizer.clone())),
+                so(r.iter().map(|x| x.unit_type.clone())),
+                so(r.iter().map(|x| x.unit_name.clone())),
+                so(r.iter().map(|x| x.city.clone())),
+                so(r.iter().map(|x| x.province.clone())),
+                so(r.iter().map(|x| x.admin_code.clone())),
+            ]
+        }
+        "person_mentions" => {
+            let r = &tables.person_mentions;
+            vec![
+                s(r.iter().map(|x| x.mention_id.as_str())),
+                s(r.iter().map(|x| x.meeting_id.as_str())),
+                s(r.iter().map(|x| x.doc_id.as_str())),
+                s(r.iter().map(|x| x.person_id.as_str())),
+                s(r.iter().map(|x| x.name.as_str())),
+                lists(r.iter().map(|x| &x.roles)),
+                lists(r.iter().map(|x| &x.titles)),
+                lists(r.iter().map(|x| &x.titles_raw)),
+                s(r.iter().map(|x| x.evidence.as_str())),
+                Arc::new(Int64Array::from_iter_values(r.iter().map(|x| x.char_start))),
+                Arc::new(Int64Array::from_iter_values(r.iter().map(|x| x.char_end))),
+            ]
+        }
+        "people" => {
+            let r = &tables.people;
+            vec![
+                s(r.iter().map(|x| x.person_id.as_str())),
+                s(r.iter().map(|x| x.name.as_str())),
+                Arc::new(Int64Array::from_iter_values(r.iter().map(|x| x.n_meetings))),
+                d32(r.iter().map(|x| x.first_seen)),
+                d32(r.iter().map(|x| x.last_seen)),
+                lists(r.iter().map(|x| &x.latest_titles)),
+                lists(r.iter().map(|x| &x.units)),
+            ]
+        }
+        "metrics" => {
+            let r = &tables.metrics;
+            vec![
+                s(r.iter().map(|x| x.metric_id.as_str())),
+                s(r.iter().map(|x| x.meeting_id.as_str())),
+                s(r.iter().map(|x| x.doc_id.as_str())),
+                s(r.iter().map(|x| x.indicator.as_str())),
+                so(r.iter().map(|x| x.label.clone())),
+                Arc::new(Float64Array::from_iter_values(r.iter().map(|x| x.value))),
+                s(r.iter().map(|x| x.unit.as_str())),
+                Arc::new(Float64Array::from_iter(r.iter().map(|x| x.value_high))),
+                Arc::new(Float64Array::from_iter(r.iter().map(|x| x.denominator))),
+                s(r.iter().map(|x| x.qualifier)),
+                s(r.iter().map(|x| x.kind)),
+                Arc::new(Int32Array::from_iter(r.iter().map(|x| x.period_year))),
+                s(r.iter().map(|x| x.value_text.as_str())),
+                s(r.iter().map(|x| x.evidence.as_str())),
+                Arc::new(Int64Array::from_iter_values(r.iter().map(|x| x.char_start))),
+                Arc::new(Int64Array::from_iter_values(r.iter().map(|x| x.char_end))),
+            ]
+        }
+        "awards" => {
+            let r = &tables.awards;
+            vec![
+                s(r.iter().map(|x| x.award_id.as_str())),
+                s(r.iter().map(|x| x.meeting_id.as_str())),
+                s(r.iter().map(|x| x.doc_id.as_str())),
+                so(r.iter().map(|x| x.giver.clone())),
+                s(r.iter().map(|x| x.award.as_str())),
+                s(r.iter().map(|x| x.recipient_type)),
+                Arc::new(Int32Array::from_iter(r.iter().map(|x| x.count))),
+                so(r.iter().map(|x| x.person_id.clone())),
+                s(r.iter().map(|x| x.evidence.as_str())),
+            ]
+        }
+        "unit_year_metrics" => {
+            let r = &tables.unit_year_metrics;
+            vec![
+                so(r.iter().map(|x| x.province.clone())),
+                so(r.iter().map(|x| x.city.clone())),
+                so(r.iter().map(|x| x.unit_type.clone())),
+                so(r.iter().map(|x| x.unit_name.clone())),
+                Arc::new(Int32Array::from_iter_values(r.iter().map(|x| x.year))),
+                s(r.iter().map(|x| x.indicator.as_str())),
+                s(r.iter().map(|x| x.kind.as_str())),
+                s(r.iter().map(|x| x.unit.as_str())),
+                Arc::new(Float64Array::from_iter_values(r.iter().map(|x| x.value))),
+                Arc::new(Int64Array::from_iter_values(r.iter().map(|x| x.n_sources))),
+            ]
+        }
+        "co_attendance" => {
+            let r = &tables.co_attendance;
+            vec![
+                s(r.iter().map(|x| x.person_a.as_str())),
+                s(r.iter().map(|x| x.person_b.as_str())),
+                Arc::new(Int64Array::from_iter_values(r.iter().map(|x| x.n_meetings))),
+                d32(r.iter().map(|x| x.first_met)),
+                d32(r.iter().map(|x| x.last_met)),
+            ]
+        }
+        other => {
+            return Err(Error::Table {
+                table: other.into(),
+                message: "no such table".into(),
+            })
+        }
+    };
+    RecordBatch::try_new(schema(table), cols).map_err(|e| Error::Table {
+        table: table.into(),
+        message: e.to_string(),
+    })
+}
+
+/// Parquet settings of CONTRACT.md: zstd, statistics, dictionary pages.
+fn writer_properties() -> WriterProperties {
+    WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).unwrap_or_default()))
+        .set_statistics_enabled(EnabledStatistics::Page)
+        .set_dictionary_enabled(true)
+        .set_created_by(format!("hoinghi {}", env!("CARGO_PKG_VERSION")))
+        .build()
+}
+
+fn write_error(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
+    move |source| Error::Write {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Writes one table's batch to `dir/<table>/part-00000.parquet`.
+pub fn write_table(dir: &Path, table: &str, batch: &RecordBatch) -> Result<()> {
+    let folder = dir.join(table);
+    fs::create_dir_all(&folder).map_err(write_error(&folder))?;
+    let path = folder.join("part-00000.parquet");
+    let file = fs::File::create(&path).map_err(write_error(&path))?;
+    let table_err = |e: parquet::errors::ParquetError| Error::Table {
+        table: table.into(),
+        message: e.to_string(),
+    };
+    let mut w = ArrowWriter::try_new(file, batch.schema(), Some(writer_properties())).map_err(table_err)?;
+    w.write(batch).map_err(table_err)?;
+    let file = w.into_inner().map_err(table_err)?;
+    file.sync_all().map_err(write_error(&path))?;
+    Ok(())
+}
+
+/// Writes every table and the manifest into a hidden folder, moves it into
+/// `snapshots/<run_id>`, then points `current` at it with an atomic rename.
+/// The manifest's `stage_seconds.publish` and `finished_at` are filled in here,
+/// once the tables are written.
+pub fn publish(
+    out: &Path,
+    run_id: &str,
+    tables: &Tables,
+    mut manifest: serde_json::Value,
+) -> Result<PathBuf> {
+    let started = std::time::Instant::now();
+    let snapshots = out.join("snapshots");
+    fs::create_dir_all(&snapshots).map_err(write_error(&snapshots))?;
+    let tmp = snapshots.join(format!(".tmp-{run_id}"));
+    if tmp.exists() {
+        fs::remove_dir_all(&tmp).map_err(write_error(&tmp))?;
+    }
+    fs::create_dir_all(&tmp).map_err(write_error(&tmp))?;
+    for table in TABLES {
+        write_table(&tmp, table, &batch(tables, table)?)?;
+    }
+    manifest["stage_seconds"]["publish"] = serde_json::json!(started.elapsed().as_secs_f64());
+    manifest["finished_at"] = serde_json::json!(chrono::Utc::now().to_rfc3339());
+    let manifest_path = tmp.join("_manifest.json");
+    let text = serde_json::to_string_pretty(&manifest).unwrap_or_default();
+    fs::write(&manifest_path, text).map_err(write_error(&manifest_path))?;
+    let final_dir = snapshots.join(run_id);
+    fs::rename(&tmp, &final_dir).map_err(write_error(&final_dir))?;
+    swap_current(out, run_id)?;
+    Ok(final_dir)
+}
+
+/// Points `OUT/current` at `snapshots/<run_id>` (a relative link) atomically.
+pub fn swap_current(out: &Path, run_id: &str) -> Result<()> {
+    let link_tmp = out.join(format!(".current-{}", std::process::id()));
+    let _ = fs::remove_file(&link_tmp);
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(Path::new("snapshots").join(run_id), &link_tmp)
+        .map_err(write_error(&link_tmp))?;
+    let current = out.join("current");
+    fs::rename(&link_tmp, &current).map_err(write_error(&current))?;
+    Ok(())
+}
+
+/// The snapshot `current` names, if any.
+pub fn current_snapshot(out: &Path) -> Option<String> {
+    let target = fs::read_link(out.join("current")).ok()?;
+    target.file_name().map(|n| n.to_string_lossy().into_owned())
+}
+
+/// Deletes the oldest snapshots beyond `keep`, never the one `current` names.
+pub fn prune(out: &Path, keep: usize) -> Result<Vec<String>> {
+    let snapshots = out.join("snapshots");
+    let current = current_snapshot(out);
+    let mut names: Vec<String> = match fs::read_dir(&snapshots) {
+        Ok(rd) => rd
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect(),
+        Err(_) => return Ok(Vec::new()),
+    };
+    names.retain(|n| !n.starts_with('.'));
+    names.sort();
+    let mut removed = Vec::new();
+    let excess = names.len().saturating_sub(keep);
+    for name in names.into_iter().take(excess) {
+        if Some(&name) == current.as_ref() {
+            continue;
+        }
+        let p = snapshots.join(&name);
+        fs::remove_dir_all(&p).map_err(write_error(&p))?;
+        removed.push(name);
+    }
+    Ok(removed)
+}
