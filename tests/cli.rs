@@ -1,0 +1,223 @@
+//! The binary end to end: determinism across thread counts, exit codes,
+//! quarantine, snapshots and the `current` link.
+
+mod common;
+
+use arrow_array::{Array, StringArray};
+use common::*;
+
+const TABLES: [&str; 8] = [
+    "documents",
+    "meetings",
+    "person_mentions",
+    "people",
+    "metrics",
+    "awards",
+    "unit_year_metrics",
+    "co_attendance",
+];
+
+#[test]
+fn same_rows_with_one_thread_and_four() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = root().join("sample-data/pages");
+    let (a, b) = (tmp.path().join("a"), tmp.path().join("b"));
+    run_ok(&input, &a, &["--threads", "1"]);
+    run_ok(&input, &b, &["--threads", "4"]);
+    for table in TABLES {
+        let (ta, tb) = (read_table(&a, table), read_table(&b, table));
+        assert_eq!(ta, tb, "table {table} differs between 1 and 4 threads");
+    }
+    // And something was actually extracted.
+    let rows: usize = read_table(&a, "metrics").iter().map(|b| b.num_rows()).sum();
+    assert!(rows > 200, "only {rows} metrics from the sample pages");
+}
+
+#[test]
+fn bad_inputs_are_quarantined_and_the_run_succeeds() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("in");
+    copy_dir(&root().join("sample-data/bad"), &input);
+    std::fs::copy(
+        root().join("sample-data/pages/05_tran_hung_dao_tong_ket_2021.txt"),
+        input.join("good.txt"),
+    )
+    .unwrap();
+    std::fs::write(input.join("photo.png"), [0x89, b'P', b'N', b'G', 0, 0, 0, 13]).unwrap();
+    let out = tmp.path().join("out");
+    let o = run_ok(&input, &out, &[]);
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(stdout.contains("4 quarantined"), "{stdout}");
+
+    let docs = read_table(&out, "documents");
+    let d = &docs[0];
+    let col = |n: &str| {
+        d.column_by_name(n)
+            .unwrap()
+            .as_any()
+            .downcast_ref::<StringArray>()
+            .unwrap()
+            .clone()
+    };
+    let (source, status, error) = (col("source"), col("status"), col("error"));
+    let mut seen = std::collections::BTreeMap::new();
+    for i in 0..d.num_rows() {
+        seen.insert(
+            source.value(i).to_string(),
+            (
+                status.value(i).to_string(),
+                error.is_valid(i).then(|| error.value(i).to_string()),
+            ),
+        );
+    }
+    assert_eq!(seen["good.txt"], ("ok".to_string(), None));
+    assert_eq!(seen["empty.txt"].0, "quarantined");
+    assert_eq!(seen["empty.txt"].1.as_deref(), Some("the file is empty"));
+    assert!(seen["binary.txt"].1.as_deref().unwrap().contains("looks binary"));
+    assert!(seen["english.txt"]
+        .1
+        .as_deref()
+        .unwrap()
+        .contains("not Vietnamese"));
+    assert!(seen["photo.png"]
+        .1
+        .as_deref()
+        .unwrap()
+        .contains(".png is not a page format"));
+    // Quarantined pages have no meetings.
+    let meetings: usize = read_table(&out, "meetings").iter().map(|b| b.num_rows()).sum();
+    assert_eq!(meetings, 1);
+}
+
+#[test]
+fn malformed_pipeline_file_exits_2_naming_file_and_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pipes = tmp.path().join("pipelines");
+    copy_dir(&root().join("pipelines"), &pipes);
+    copy_dir(&root().join("pipelines/lexicon"), &pipes.join("lexicon"));
+    let file = pipes.join("ward-meetings.toml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(
+        &file,
+        text.replace("snapshots_kept = 5", "snapshots_kept = \"five\""),
+    )
+    .unwrap();
+    let o = hoinghi(&[
+        "run",
+        "--pipeline",
+        file.to_str().unwrap(),
+        "--out",
+        tmp.path().join("o").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    let line = text
+        .lines()
+        .position(|l| l.starts_with("snapshots_kept"))
+        .unwrap()
+        + 1;
+    assert!(err.contains(&format!("ward-meetings.toml:{line}:")), "{err}");
+    // Nothing was written.
+    assert!(!tmp.path().join("o").exists());
+}
+
+#[test]
+fn broken_lexicon_exits_2_before_any_work() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pipes = tmp.path().join("pipelines");
+    copy_dir(&root().join("pipelines"), &pipes);
+    copy_dir(&root().join("pipelines/lexicon"), &pipes.join("lexicon"));
+    std::fs::write(
+        pipes.join("lexicon/titles.toml"),
+        "heads = [\"Bí thư\",\n  \"\"]\n",
+    )
+    .unwrap();
+    let out = tmp.path().join("o");
+    let o = hoinghi(&[
+        "run",
+        "--pipeline",
+        pipes.join("ward-meetings.toml").to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("titles.toml:1:") && err.contains("empty phrase"),
+        "{err}"
+    );
+    assert!(!out.exists());
+}
+
+#[test]
+fn missing_input_folder_exits_2() {
+    let tmp = tempfile::tempdir().unwrap();
+    let o = hoinghi(&[
+        "run",
+        "--input",
+        "/no/such/folder",
+        "--out",
+        tmp.path().to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("/no/such/folder does not exist"));
+}
+
+#[test]
+fn bad_usage_exits_2() {
+    let o = hoinghi(&["run", "--threads", "many"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn current_moves_and_old_snapshots_are_pruned() {
+    let tmp = tempfile::tempdir().unwrap();
+    let pipes = tmp.path().join("pipelines");
+    copy_dir(&root().join("pipelines"), &pipes);
+    copy_dir(&root().join("pipelines/lexicon"), &pipes.join("lexicon"));
+    let file = pipes.join("ward-meetings.toml");
+    let text = std::fs::read_to_string(&file).unwrap();
+    std::fs::write(&file, text.replace("snapshots_kept = 5", "snapshots_kept = 2")).unwrap();
+    let input = tmp.path().join("in");
+    std::fs::create_dir(&input).unwrap();
+    std::fs::copy(
+        root().join("sample-data/pages/05_tran_hung_dao_tong_ket_2021.txt"),
+        input.join("a.txt"),
+    )
+    .unwrap();
+    let out = tmp.path().join("out");
+    let pipeline = file.to_str().unwrap();
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        run_ok(&input, &out, &["--pipeline", pipeline]);
+        ids.push(std::fs::read_link(out.join("current")).unwrap());
+    }
+    // `current` is relative and names the newest snapshot.
+    assert!(ids[2].is_relative());
+    assert_ne!(ids[1], ids[2]);
+    let mut left: Vec<String> = std::fs::read_dir(out.join("snapshots"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    left.sort();
+    let newest: Vec<String> = ids[1..]
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(left, newest);
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("current/_manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["input_counts"]["unchanged"], 1);
+    assert_eq!(manifest["input_counts"]["new"], 0);
+    assert_eq!(manifest["row_counts"]["documents"], 1);
+}
+
+#[test]
+fn explain_shows_facts_beside_evidence() {
+    let o = hoinghi(&["explain", "sample-data/pages/05_tran_hung_dao_tong_ket_2021.txt"]);
+    assert!(o.status.success());
+    let s = String::from_utf8_lossy(&o.stdout);
+    assert!(s.contains("unit        phường Trần Hưng Đạo"), "{s}");
+    assert!(s.contains("« "), "{s}");
+    assert!(s.contains("21460000000"), "{s}");
+}
