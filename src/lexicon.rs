@@ -295,6 +295,8 @@ struct KindEntry {
 #[serde(deny_unknown_fields)]
 struct AwardsFile {
     nouns: Vec<String>,
+    passive: Vec<String>,
+    plural_markers: Vec<String>,
     generic: Vec<String>,
     verbs: Vec<String>,
     recipient: Vec<RecipientEntry>,
@@ -401,6 +403,8 @@ pub struct Lexicon {
     pub award_noun_list: Vec<String>,
     pub generic_awards: HashSet<String>,
     pub award_verbs: PhraseSet,
+    pub award_passive: PhraseSet,
+    pub plural_markers: PhraseSet,
     pub recipients: PhraseSet,
     pub recipient_types: Vec<String>,
     pub givers: PhraseSet,
@@ -703,6 +707,8 @@ impl Lexicon {
             award_noun_list: awards.nouns.iter().map(|n| fold_phrase(n)).collect(),
             generic_awards: awards.generic.iter().map(|n| fold_phrase(n)).collect(),
             award_verbs: one(&awards.verbs),
+            award_passive: one(&awards.passive),
+            plural_markers: one(&awards.plural_markers),
             recipients: PhraseSet::new(&rec_entries),
             recipient_types: awards.recipient.iter().map(|r| r.kind.clone()).collect(),
             givers: PhraseSet::new(&giver_entries),

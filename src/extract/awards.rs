@@ -51,6 +51,38 @@ fn giver_before(page: &Page, from: usize, to: usize) -> Option<String> {
     Some(giver)
 }
 
+/// Digit runs (with "." groups) in `body[from..to]` that start a number.
+fn numbers(body: &str, from: usize, to: usize) -> Vec<(usize, usize)> {
+    let bytes = body.as_bytes();
+    let mut out = Vec::new();
+    let mut i = from;
+    while i < to {
+        let starts =
+            bytes[i].is_ascii_digit() && !body[..i].chars().next_back().is_some_and(char::is_alphanumeric);
+        if !starts {
+            i += 1;
+            continue;
+        }
+        let mut j = i;
+        while j < to
+            && (bytes[j].is_ascii_digit()
+                || (bytes[j] == b'.' && j + 1 < to && bytes[j + 1].is_ascii_digit()))
+        {
+            j += 1;
+        }
+        out.push((i, j));
+        i = j;
+    }
+    out
+}
+
+fn skip_spaces(body: &str, mut p: usize, limit: usize) -> usize {
+    while p < limit && body.as_bytes()[p] == b' ' {
+        p += 1;
+    }
+    p
+}
+
 pub fn extract_awards(
     page: &Page,
     people: &[PersonOccurrence],
@@ -86,52 +118,67 @@ pub fn extract_awards(
                     continue;
                 }
             }
-            // The statement reaches to the next giving verb that precedes another noun.
+            // The statement reaches to the next giving verb that precedes another
+            // noun, backed up to the separator before that statement's giver.
             let next_noun = kept.get(n + 1).map_or(s.end, |k| k.start);
             let region_end = verbs
                 .iter()
                 .filter(|v| v.start > noun.end && v.start < next_noun)
-                .filter(|v| body[noun.end..v.start].contains(','))
-                .map(|v| v.start)
-                .next()
+                .find(|v| body[noun.end..v.start].contains([',', ';']))
                 .map(|v| {
-                    // Back up to the giver of that next statement.
-                    let seg = &body[noun.end..v];
-                    noun.end + seg.rfind(',').unwrap_or(seg.len())
+                    let seg = &body[noun.end..v.start];
+                    noun.end + seg.rfind(';').or_else(|| seg.rfind(',')).unwrap_or(seg.len())
                 })
                 .unwrap_or(next_noun);
             let mut counted = Vec::new();
-            let mut uncounted = None;
-            let mut p = noun.end;
-            let region = &body[noun.end..region_end];
-            let mut offset = 0;
-            while let Some(m) = region[offset..].find(|c: char| c.is_ascii_digit()) {
-                let ns = noun.end + offset + m;
-                let ne = ns
-                    + body[ns..region_end]
-                        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-                        .unwrap_or(region_end - ns);
-                offset = ne - noun.end;
-                let q = ns + (ne - ns) + body[ne..region_end].len() - body[ne..region_end].trim_start().len();
+            // "cho 7 chi bộ, 16 đảng viên": counts after the award.
+            for (ns, ne) in numbers(body, noun.end, region_end) {
+                let q = skip_spaces(body, ne, region_end);
                 let Some(r) = lx.recipients.at(&page.folded()[..region_end], q) else {
                     continue;
                 };
-                let Some(v) = number::parse_number(body[ns..ne].trim_end_matches('.')) else {
+                let Some(v) = number::parse_number(&body[ns..ne]) else {
                     continue;
                 };
                 counted.push((recipient_type(page, r.id), v as i32));
                 masks.push((ns, r.end));
-                p = r.end;
             }
-            let _ = p;
+            // "18 đảng viên khác được trao Huy hiệu": counts before it, in a passive.
             if counted.is_empty() {
-                if let Some(r) = page.hits_in(&lx.recipients, s.start, region_end).first() {
-                    uncounted = Some(recipient_type(page, r.id));
+                for (ns, ne) in numbers(body, prev_end, noun.start) {
+                    let q = skip_spaces(body, ne, noun.start);
+                    let Some(r) = lx.recipients.at(&page.folded()[..noun.start], q) else {
+                        continue;
+                    };
+                    if !page.has_in(&lx.award_passive, r.end, noun.start) {
+                        continue;
+                    }
+                    let Some(v) = number::parse_number(&body[ns..ne]) else {
+                        continue;
+                    };
+                    counted.push((recipient_type(page, r.id), v as i32));
+                    masks.push((ns, r.end));
                 }
             }
+            // "cho các tập thể, cá nhân": recipients without a count.
+            let uncounted = if counted.is_empty() {
+                page.hits_in(&lx.recipients, prev_end, region_end)
+                    .into_iter()
+                    .find(|r| {
+                        let before = page.folded()[prev_end..r.start].trim_end();
+                        let end = prev_end + before.len();
+                        page.hits_in(&lx.plural_markers, prev_end, end)
+                            .iter()
+                            .any(|m| m.end == end)
+                    })
+                    .map(|r| recipient_type(page, r.id))
+            } else {
+                None
+            };
             let persons: Vec<String> = people
                 .iter()
                 .filter(|o| o.sentence == si && o.roles.contains(&Role::Awardee))
+                .filter(|o| o.start >= prev_end && o.start < region_end)
                 .map(|o| o.key.clone())
                 .collect();
             // "Bằng khen của UBND tỉnh ..." names the giver after the award.
@@ -139,15 +186,18 @@ pub fn extract_awards(
             let giver = match after_noun.strip_prefix("của ") {
                 Some(rest) => {
                     let at = region_end - rest.len();
-                    giver_before(page, at, (at + rest.len().min(60)).min(region_end))
-                        .filter(|_| lx.givers.at(&page.folded()[..region_end], at).is_some())
+                    lx.givers
+                        .at(&page.folded()[..region_end], at)
+                        .and_then(|_| giver_before(page, at, (at + rest.len().min(60)).min(region_end)))
                 }
                 None => None,
             }
             .or_else(|| giver_before(page, prev_end, noun.start));
-            let passive_unit = page.folded()[s.start..noun.start].contains("được")
+            // "xã X vinh dự đón nhận Bằng khen", "được UBND tỉnh tặng bằng khen": the unit.
+            let passive_unit = page.has_in(&lx.award_passive, prev_end, noun.start)
                 && persons.is_empty()
-                && uncounted.is_none();
+                && uncounted.is_none()
+                && counted.is_empty();
             statements.push(Statement {
                 giver,
                 award,

@@ -78,22 +78,24 @@ fn read_figure(page: &Page, start: usize, value: f64, num_end: usize, limit: usi
         return None;
     }
 
-    // Range "12 - 13%".
+    // Range "12 - 13%", "76 - 78 triệu đồng/người/năm": the second number
+    // carries the unit and the multiplier for both.
     let rest = &body[after..limit];
     if rest.starts_with(['-', '–']) {
         let p2 = skip_spaces(body, after + rest.chars().next().map_or(1, char::len_utf8));
         if let Some((high, high_end)) = number_at(body, p2) {
-            let pct = skip_spaces(body, high_end);
-            if body[pct..limit].starts_with('%') && high > value {
-                let (unit, end) = percent_unit(page, pct + 1, limit);
-                return Some(Reading {
-                    start,
-                    end,
-                    value,
-                    unit,
-                    value_high: Some(high),
-                    denominator: None,
-                });
+            if let Some(r2) = read_figure(page, p2, high, high_end, limit) {
+                if high > value && r2.denominator.is_none() && r2.value_high.is_none() {
+                    let multiplier = if high != 0.0 { r2.value / high } else { 1.0 };
+                    return Some(Reading {
+                        start,
+                        end: r2.end,
+                        value: number::tidy(value * multiplier),
+                        unit: r2.unit,
+                        value_high: Some(r2.value),
+                        denominator: None,
+                    });
+                }
             }
         }
         return None;
@@ -116,6 +118,16 @@ fn read_figure(page: &Page, start: usize, value: f64, num_end: usize, limit: usi
         let q = skip_spaces(body, end).min(limit);
         if let Some(c) = lx.currency.at(folded, q) {
             end = c.end;
+        } else if let Some(noun) = lx.count_nouns.at(folded, q) {
+            // "1,3 triệu lượt khách": a count in millions, not money.
+            return Some(Reading {
+                start,
+                end: noun.end,
+                value: number::tidy(total),
+                unit: lx.count_units[noun.id].clone(),
+                value_high: None,
+                denominator: None,
+            });
         }
         return Some(money_rate(page, start, number::tidy(total), end, limit));
     }
@@ -302,7 +314,13 @@ fn starts_target_passage(page: &Page, si: usize) -> bool {
 
 /// The indicator of a figure: the nearest phrase before it in its comma
 /// clause, else in its semicolon clause, when the figure's unit fits.
-fn indicator(page: &Page, si: usize, r: &Reading, previous: Option<&Figure>) -> (String, Option<String>) {
+fn indicator(
+    page: &Page,
+    si: usize,
+    r: &Reading,
+    next_start: usize,
+    previous: Option<&Figure>,
+) -> (String, Option<String>) {
     let lx = page.lx;
     let fits = |id: usize| {
         let ind = &lx.indicator_list[id];
@@ -325,6 +343,23 @@ fn indicator(page: &Page, si: usize, r: &Reading, previous: Option<&Figure>) -> 
         {
             let label = page.body()[h.start..h.end].to_string();
             return (lx.indicator_list[h.id].key.clone(), Some(capitalize(&label)));
+        }
+        // "14/14 tổ dân phố giữ vững danh hiệu tổ dân phố văn hóa", "100% chỉ tiêu
+        // tuyển quân": the indicator after the figure, before the next figure.
+        let (_, ce) = page.clause(si, r.start, seps);
+        let upto = next_start.min(ce).max(r.end);
+        let after = page.hits_in(&lx.indicators, r.end, upto);
+        if let Some(h) = after
+            .iter()
+            .find(|h| !lx.indicator_list[h.id].key.is_empty() && fits(h.id))
+        {
+            let blocked = after
+                .iter()
+                .any(|b| b.start <= h.start && lx.indicator_list[b.id].key.is_empty());
+            if !blocked {
+                let label = page.body()[h.start..h.end].to_string();
+                return (lx.indicator_list[h.id].key.clone(), Some(capitalize(&label)));
+            }
         }
         // "... 6 tỷ đồng, đạt 68,7%KH": the plan share of the sum just stated.
         if r.unit == "pct_of_plan" {
@@ -435,13 +470,14 @@ pub fn extract_figures(
             let (_, ce) = page.clause(si, r.start, &[';', ',']);
             let next_start = readings.get(idx + 1).map_or(s.end, |n| n.start);
             let q = qualifier(page, qs.max(s.start), r, ce, next_start);
-            let kind = if is_target(page, si, r.start, carried) || names_later_year(page, si, r.start, facts) {
+            let kind = if is_target(page, si, r.start, carried) || names_later_year(page, si, r.start, facts)
+            {
                 "target"
             } else {
                 "actual"
             };
             let previous = out.last().filter(|f| f.char_start >= page.char_at(s.start));
-            let (mut ind, label) = indicator(page, si, r, previous);
+            let (mut ind, label) = indicator(page, si, r, next_start, previous);
             let mut unit = r.unit.clone();
             // A per-capita income in đồng is per person and year even unwritten.
             if ind == "per_capita_income" && unit == "vnd" {

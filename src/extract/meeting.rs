@@ -91,7 +91,7 @@ pub fn extract_meeting(page: &Page) -> MeetingFacts {
     }
 
     let (unit_type, unit_name) = unit(page, &zone);
-    let (city, province) = places(page, unit_name.as_deref());
+    let (city, province) = places(page);
     let organizer = organizer(page, &zone, unit_name.as_deref());
 
     MeetingFacts {
@@ -282,7 +282,7 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
 /// City (district level) and province, from "TP. Bắc Kạn", "thành phố Thái
 /// Nguyên", "huyện ...", "tỉnh ...", or a province named on its own after a
 /// comma ("quận Hà Đông, Hà Nội"), in the body and the footer.
-fn places(page: &Page, unit_name: Option<&str>) -> (Option<String>, Option<String>) {
+fn places(page: &Page) -> (Option<String>, Option<String>) {
     let lx = page.lx;
     let mut cities: BTreeMap<String, usize> = BTreeMap::new();
     let mut provinces: BTreeMap<String, usize> = BTreeMap::new();
@@ -294,9 +294,6 @@ fn places(page: &Page, unit_name: Option<&str>) -> (Option<String>, Option<Strin
     for (text, folded) in sources {
         for h in lx.city_types.all(folded) {
             if let Some(n) = name_after(page, text, h.end) {
-                if Some(n.as_str()) == unit_name {
-                    continue;
-                }
                 if lx.province_level_cities.contains(&n) {
                     *provinces.entry(n).or_default() += 1;
                 } else {

@@ -297,7 +297,11 @@ fn roles_of(page: &Page, si: usize, name_start: usize, after_titles: usize) -> B
                 // Right after the titles, before anyone else is named.
                 page.body()[after..h.start].trim().is_empty() || page.body()[after..h.start].trim() == ","
             });
-        if given_to || received {
+        // "X vinh dự được Chủ tịch UBND tỉnh tặng Bằng khen": a passive with the giver inside.
+        let gap = page.folded()[after..ce].trim_start_matches([' ', ',']);
+        let passive = (gap.starts_with("được ") || gap.starts_with("vinh dự được "))
+            && page.has_in(&lx.award_verbs, after, ce);
+        if given_to || received || passive {
             roles.insert(Role::Awardee);
         }
     }
