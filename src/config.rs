@@ -24,6 +24,40 @@ pub struct InputSection {
     pub root: PathBuf,
     #[serde(default = "default_max_bytes")]
     pub max_file_bytes: u64,
+    #[serde(default)]
+    pub jsonl: JsonlFields,
+}
+
+/// Field names of a `.jsonl` crawl dump, one page per line.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct JsonlFields {
+    pub url: String,
+    pub title: String,
+    pub body: String,
+    pub published: String,
+    /// `auto` (HTML when the body has tags), `html` or `text`.
+    pub body_format: BodyFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BodyFormat {
+    Auto,
+    Html,
+    Text,
+}
+
+impl Default for JsonlFields {
+    fn default() -> Self {
+        JsonlFields {
+            url: "url".into(),
+            title: "title".into(),
+            body: "body".into(),
+            published: "published_at".into(),
+            body_format: BodyFormat::Auto,
+        }
+    }
 }
 
 fn default_max_bytes() -> u64 {
@@ -72,6 +106,14 @@ pub fn read_toml<T: DeserializeOwned>(path: &Path) -> Result<(T, String)> {
 }
 
 impl Pipeline {
+    /// How ingest reads files under this pipeline.
+    pub fn read_settings(&self) -> crate::ingest::ReadSettings {
+        crate::ingest::ReadSettings {
+            max_file_bytes: self.file.input.max_file_bytes,
+            jsonl: self.file.input.jsonl.clone(),
+        }
+    }
+
     pub fn load(path: &Path) -> Result<Pipeline> {
         let (file, text): (PipelineFile, String) = read_toml(path)?;
         let base = path.parent().unwrap_or(Path::new("."));

@@ -429,6 +429,7 @@ pub struct Lexicon {
     pub clutter_remove: Vec<Regex>,
     pub footer_start: Vec<Regex>,
     pub stamp: Regex,
+    pub html: crate::html::HtmlRules,
 }
 
 const RECIPIENT_TYPES: &[&str] = &[
@@ -530,6 +531,18 @@ impl Lexicon {
         let (meetings, meetings_text): (MeetingsFile, String) = read_toml(&mp)?;
         let (cp, _) = load("clutter.toml")?;
         let (clutter, clutter_text): (ClutterFile, String) = read_toml(&cp)?;
+        let (hp, _) = load("html.toml")?;
+        let (html_file, html_text): (crate::html::HtmlRulesFile, String) = read_toml(&hp)?;
+        let html = crate::html::HtmlRules::compile(&html_file).map_err(|message| {
+            let probe = message
+                .split('"')
+                .nth(1)
+                .unwrap_or("")
+                .chars()
+                .take(20)
+                .collect::<String>();
+            Error::config_at(&hp, &html_text, where_is(&html_text, &probe), message)
+        })?;
         let fingerprint: String = hasher
             .finalize()
             .iter()
@@ -750,6 +763,7 @@ impl Lexicon {
             clutter_remove,
             footer_start,
             stamp,
+            html,
         })
     }
 

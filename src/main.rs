@@ -145,42 +145,52 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
         }
         Command::Explain { page, pipeline } => {
             let (p, lx) = load(&pipeline)?;
-            let x = hoinghi::pipeline::process_file(&one_file(&page)?, &lx, p.file.input.max_file_bytes);
-            print!("{}", explain::report(&x));
+            for x in hoinghi::pipeline::process_file(&one_file(&page)?, &lx, &p.read_settings()) {
+                print!("{}", explain::report(&x));
+            }
             Ok(())
         }
         Command::Ingest { input } => {
+            let settings = ingest::ReadSettings {
+                max_file_bytes: u64::MAX,
+                ..Default::default()
+            };
             for f in ingest::discover(&input)? {
-                let d = ingest::read(&f, u64::MAX);
-                let note = d.rejected.map(|r| format!("  ({r})")).unwrap_or_default();
-                println!(
-                    "{}\t{}\t{} bytes\t{}{}",
-                    d.source,
-                    d.format.as_str(),
-                    f.size,
-                    d.content_sha256,
-                    note
-                );
+                for d in ingest::read(&f, &settings) {
+                    let note = d.rejected.map(|r| format!("  ({r})")).unwrap_or_default();
+                    println!(
+                        "{}\t{}\t{} bytes\t{}{}",
+                        d.source,
+                        d.format.as_str(),
+                        d.bytes.len(),
+                        d.content_sha256,
+                        note
+                    );
+                }
             }
             Ok(())
         }
         Command::Normalize { page, pipeline } => {
             let (p, lx) = load(&pipeline)?;
-            let src = ingest::read(&one_file(&page)?, p.file.input.max_file_bytes);
-            match normalize::normalize(&src, &lx) {
-                Normalized::Quarantined(row) => println!("quarantined: {}", row.error.unwrap_or_default()),
-                Normalized::Ok(doc) => {
-                    println!(
-                        "# encoding {}, {} chars, {} sentences",
-                        doc.row.encoding,
-                        doc.row.n_chars,
-                        doc.sentences.len()
-                    );
-                    for s in &doc.sentences {
-                        println!("[{}] {}", s.paragraph, &doc.body[s.start..s.end]);
+            for src in ingest::read(&one_file(&page)?, &p.read_settings()) {
+                match normalize::normalize(&src, &lx) {
+                    Normalized::Quarantined(row) => {
+                        println!("{}: quarantined: {}", row.source, row.error.unwrap_or_default())
                     }
-                    if !doc.footer.is_empty() {
-                        println!("# footer (kept aside)\n{}", doc.footer.trim_end());
+                    Normalized::Ok(doc) => {
+                        println!(
+                            "# {}: encoding {}, {} chars, {} sentences",
+                            doc.row.source,
+                            doc.row.encoding,
+                            doc.row.n_chars,
+                            doc.sentences.len()
+                        );
+                        for s in &doc.sentences {
+                            println!("[{}] {}", s.paragraph, &doc.body[s.start..s.end]);
+                        }
+                        if !doc.footer.is_empty() {
+                            println!("# footer (kept aside)\n{}", doc.footer.trim_end());
+                        }
                     }
                 }
             }
@@ -188,20 +198,23 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
         }
         Command::Extract { page, pipeline } => {
             let (p, lx) = load(&pipeline)?;
-            let src = ingest::read(&one_file(&page)?, p.file.input.max_file_bytes);
-            match normalize::normalize(&src, &lx) {
-                Normalized::Quarantined(row) => println!("quarantined: {}", row.error.unwrap_or_default()),
-                Normalized::Ok(doc) => {
-                    let x = extract::extract(&doc, &lx);
-                    println!("{:#?}", x.meeting);
-                    for m in &x.mentions {
-                        println!("{m:?}");
+            for src in ingest::read(&one_file(&page)?, &p.read_settings()) {
+                match normalize::normalize(&src, &lx) {
+                    Normalized::Quarantined(row) => {
+                        println!("{}: quarantined: {}", row.source, row.error.unwrap_or_default())
                     }
-                    for f in &x.figures {
-                        println!("{f:?}");
-                    }
-                    for a in &x.awards {
-                        println!("{a:?}");
+                    Normalized::Ok(doc) => {
+                        let x = extract::extract(&doc, &lx);
+                        println!("{:#?}", x.meeting);
+                        for m in &x.mentions {
+                            println!("{m:?}");
+                        }
+                        for f in &x.figures {
+                            println!("{f:?}");
+                        }
+                        for a in &x.awards {
+                            println!("{a:?}");
+                        }
                     }
                 }
             }

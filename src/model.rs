@@ -32,6 +32,17 @@ pub struct SourceDocument {
     pub bytes: Vec<u8>,
     /// Set when ingest already knows the page cannot be read.
     pub rejected: Option<String>,
+    /// For a record of a `.jsonl` dump: its fields besides the body.
+    pub record: Option<RecordMeta>,
+}
+
+/// The fields of a crawl-dump record besides its body (now in `bytes`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RecordMeta {
+    pub url: Option<String>,
+    pub title: Option<String>,
+    pub published: Option<String>,
+    pub body_is_html: bool,
 }
 
 /// One row of `documents`.

@@ -3,8 +3,9 @@
 
 use chrono::{NaiveDateTime, TimeZone, Utc};
 
+use crate::html;
 use crate::lexicon::Lexicon;
-use crate::model::{DocumentRow, Normalized, NormalizedDocument, Sentence, SourceDocument};
+use crate::model::{DocumentRow, Format, Normalized, NormalizedDocument, Sentence, SourceDocument};
 use crate::vntext::decode::{decode, vietnamese_score};
 use crate::vntext::{date, fold_case_same_len, name, normalize_text};
 
@@ -88,7 +89,15 @@ pub fn normalize(src: &SourceDocument, lx: &Lexicon) -> Normalized {
         Ok(d) => d,
         Err(e) => return Normalized::Quarantined(Box::new(quarantine(src, e.to_string()))),
     };
-    let text = normalize_text(&decoded.text);
+    let page = match page_text(src, &decoded.text, lx) {
+        Ok(p) => p,
+        Err(reason) => {
+            let mut row = quarantine(src, reason);
+            row.encoding = decoded.encoding;
+            return Normalized::Quarantined(Box::new(row));
+        }
+    };
+    let text = normalize_text(&page.text);
 
     let mut lines: Vec<String> = Vec::new();
     for raw in text.split(['\n', '\r', '\u{2028}', '\u{2029}']) {
@@ -131,6 +140,18 @@ pub fn normalize(src: &SourceDocument, lx: &Lexicon) -> Normalized {
         .unwrap_or(n);
     let mut footer = String::new();
     let mut body_lines: Vec<String> = Vec::new();
+    // An HTML page's footer element: editor lines join the body, the rest is kept aside.
+
+    for line in normalize_text(&page.footer).lines() {
+        let line = unglue(lx, &clean_spaces(line));
+        if is_editor_line(lx, &line) {
+            kept.push(line);
+        } else if !line.is_empty() {
+            footer.push_str(&line);
+            footer.push('\n');
+        }
+    }
+
     let mut editor_flags: Vec<bool> = Vec::new();
     for (i, line) in kept.into_iter().enumerate() {
         let editor = is_editor_line(lx, &line);
@@ -183,9 +204,18 @@ pub fn normalize(src: &SourceDocument, lx: &Lexicon) -> Normalized {
 
     let mut row = base_row(src);
     row.encoding = decoded.encoding;
-    row.title = body_lines.first().cloned();
+    row.title = page
+        .title
+        .map(|t| normalize_text(&t))
+        .or_else(|| body_lines.first().cloned());
     row.author = byline.map(|(s, e)| byline_name(lx, &body[s..e]).unwrap_or_default());
-    row.published_at = published_local.map(local_to_utc_ms);
+    let meta_published = page.published.as_deref().and_then(parse_published);
+    row.published_at = meta_published.or(published_local.map(local_to_utc_ms));
+    let published_local = published_local.or_else(|| {
+        meta_published
+            .and_then(chrono::DateTime::from_timestamp_millis)
+            .map(|t| (t + chrono::Duration::hours(7)).naive_utc())
+    });
     row.n_chars = body.chars().count() as i64;
 
     if body.trim().is_empty() {
@@ -212,6 +242,104 @@ pub fn normalize(src: &SourceDocument, lx: &Lexicon) -> Normalized {
         editor_lines,
         published_local,
     }))
+}
+
+/// A page's text before line cleaning, with what its container says of it.
+struct PageText {
+    text: String,
+    title: Option<String>,
+    published: Option<String>,
+    footer: String,
+}
+
+/// The text of a page: a text file as it is; an HTML page's article, with the
+/// headline as first line and the byline as last; a dump record's body.
+fn page_text(src: &SourceDocument, decoded: &str, lx: &Lexicon) -> Result<PageText, String> {
+    let html_body = match (&src.format, &src.record) {
+        (Format::Html, _) => true,
+        (_, Some(r)) => r.body_is_html,
+        _ => false,
+    };
+    let record = src.record.clone().unwrap_or_default();
+    let (mut text, title, published, author, footer) = if !html_body {
+        (
+            decoded.to_string(),
+            record.title.clone(),
+            record.published.clone(),
+            None,
+            String::new(),
+        )
+    } else if src.format == Format::Html || decoded.contains("<body") || decoded.contains("<html") {
+        let a = html::extract(decoded, &lx.html).ok_or_else(|| {
+            "the HTML page holds no article: no element with enough text outside menus, sidebars and footers"
+                .to_string()
+        })?;
+        let title = record.title.clone().or(a.title);
+        (
+            a.text,
+            title,
+            record.published.clone().or(a.published),
+            a.author,
+            a.footer,
+        )
+    } else {
+        (
+            html::fragment_text(decoded, &lx.html),
+            record.title.clone(),
+            record.published.clone(),
+            None,
+            String::new(),
+        )
+    };
+    // The headline leads the body, as in a text page.
+    if let Some(t) = &title {
+        let first = text.lines().next().unwrap_or("").trim();
+        if !t.trim().is_empty() && first != t.trim() {
+            text = format!("{}\n{text}", t.trim());
+        }
+    }
+    // The byline closes it, where the byline finder looks.
+    if let Some(a) = author.filter(|a| !a.trim().is_empty()) {
+        let last = text.lines().last().unwrap_or("").trim();
+        if !last.contains(a.trim()) {
+            text = format!("{text}\n{}", a.trim());
+        }
+    }
+    Ok(PageText {
+        text,
+        title,
+        published,
+        footer,
+    })
+}
+
+/// A publication time from a meta tag (ISO 8601, with or without offset) or a
+/// Vietnamese stamp (local time), as milliseconds UTC.
+fn parse_published(s: &str) -> Option<i64> {
+    let s = s.trim();
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
+        return Some(t.timestamp_millis());
+    }
+    for f in [
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M",
+    ] {
+        if let Ok(t) = NaiveDateTime::parse_from_str(s, f) {
+            return Some(local_to_utc_ms(t));
+        }
+    }
+    if let Ok(d) = chrono::NaiveDate::parse_from_str(s.get(..10).unwrap_or(s), "%Y-%m-%d") {
+        return d.and_hms_opt(0, 0, 0).map(local_to_utc_ms);
+    }
+    // "Thứ Hai, 15/01/2024 - 09:12", "15/01/2024 09:12".
+    let digits: String = s.chars().skip_while(|c| !c.is_ascii_digit()).collect();
+    let cleaned = digits.replace(['-', '|', ','], " ");
+    let mut parts = cleaned.split_whitespace();
+    let date_part = parts.next()?;
+    let time_part = parts.next().unwrap_or("00:00");
+    date::parse_stamp(&format!("{date_part} {time_part}")).map(local_to_utc_ms)
 }
 
 /// Vietnamese local time is UTC+7.

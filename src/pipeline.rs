@@ -14,9 +14,9 @@ use crate::aggregate::{aggregate, Tables};
 use crate::config::Pipeline;
 use crate::error::{Error, Result};
 use crate::extract::extract;
-use crate::ingest::{self, InputFile};
+use crate::ingest::{self, InputFile, ReadSettings};
 use crate::lexicon::Lexicon;
-use crate::model::{Extraction, Normalized};
+use crate::model::{Extraction, Normalized, SourceDocument};
 use crate::normalize::{normalize, quarantine};
 use crate::publish;
 
@@ -68,13 +68,25 @@ fn timed<T>(acc: &AtomicU64, f: impl FnOnce() -> T) -> T {
 
 /// Reads, normalizes and extracts one file. Never panics: a failure inside
 /// the rules quarantines the page with the reason.
-pub fn process_file(file: &InputFile, lx: &Lexicon, max_bytes: u64) -> Extraction {
+pub fn process_file(file: &InputFile, lx: &Lexicon, settings: &ReadSettings) -> Vec<Extraction> {
     let clock = StageClock::default();
-    process_timed(file, lx, max_bytes, &clock)
+    process_timed(file, lx, settings, &clock)
 }
 
-fn process_timed(file: &InputFile, lx: &Lexicon, max_bytes: u64, clock: &StageClock) -> Extraction {
-    let src = timed(&clock.ingest, || ingest::read(file, max_bytes));
+fn process_timed(
+    file: &InputFile,
+    lx: &Lexicon,
+    settings: &ReadSettings,
+    clock: &StageClock,
+) -> Vec<Extraction> {
+    let sources = timed(&clock.ingest, || ingest::read(file, settings));
+    sources
+        .into_iter()
+        .map(|src| process_document(src, lx, clock))
+        .collect()
+}
+
+fn process_document(src: SourceDocument, lx: &Lexicon, clock: &StageClock) -> Extraction {
     let result = catch_unwind(AssertUnwindSafe(|| {
         let normalized = timed(&clock.normalize, || normalize(&src, lx));
         match normalized {
@@ -168,7 +180,7 @@ pub struct StageSeconds {
 pub fn extract_all(
     files: &[InputFile],
     lx: &Lexicon,
-    max_bytes: u64,
+    settings: &ReadSettings,
     threads: usize,
 ) -> Result<(Vec<Extraction>, StageSeconds)> {
     let clock = StageClock::default();
@@ -176,12 +188,14 @@ pub fn extract_all(
         .num_threads(threads)
         .build()
         .map_err(|e| Error::Aggregate(format!("cannot start {threads} worker threads: {e}")))?;
-    let out = pool.install(|| {
+    // Collected per file in input order, then flattened: a dump gives many documents.
+    let per_file: Vec<Vec<Extraction>> = pool.install(|| {
         files
             .par_iter()
-            .map(|f| process_timed(f, lx, max_bytes, &clock))
+            .map(|f| process_timed(f, lx, settings, &clock))
             .collect()
     });
+    let out: Vec<Extraction> = per_file.into_iter().flatten().collect();
     let secs = |n: &AtomicU64| n.load(Ordering::Relaxed) as f64 / 1e9;
     Ok((
         out,
@@ -212,7 +226,8 @@ pub fn run(opts: &RunOptions) -> Result<RunSummary> {
     let t_discover = t.elapsed();
 
     let t = Instant::now();
-    let (extractions, stage) = extract_all(&files, &lx, pipeline.file.input.max_file_bytes, threads)?;
+    let settings = pipeline.read_settings();
+    let (extractions, stage) = extract_all(&files, &lx, &settings, threads)?;
     let t_docs = t.elapsed();
 
     let t = Instant::now();

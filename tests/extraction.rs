@@ -23,7 +23,7 @@ fn read(lx: &Lexicon, name: &str) -> (NormalizedDocument, Extraction) {
         .iter()
         .find(|f| f.source == name)
         .unwrap_or_else(|| panic!("no page {name}"));
-    let src = ingest::read(f, 5_000_000);
+    let src = ingest::read(f, &ingest::ReadSettings::default()).remove(0);
     match normalize(&src, lx) {
         Normalized::Ok(doc) => {
             let x = extract(&doc, lx);

@@ -1,0 +1,312 @@
+//! The article in a saved HTML page, found with an HTML5 parser: its text with
+//! paragraphs on lines, the headline, the publication time, the byline, and
+//! the site footer kept aside. Selectors come from `pipelines/lexicon/html.toml`.
+
+use scraper::{ElementRef, Html, Node, Selector};
+use serde::Deserialize;
+
+/// `html.toml`, as written.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HtmlRulesFile {
+    pub content: Vec<String>,
+    pub remove: Vec<String>,
+    pub footer: Vec<String>,
+    pub title: Vec<String>,
+    pub published_meta: Vec<String>,
+    pub published_text: Vec<String>,
+    pub author: Vec<String>,
+    pub min_article_chars: usize,
+}
+
+/// The rules with their selectors parsed.
+pub struct HtmlRules {
+    content: Vec<Selector>,
+    remove: Vec<Selector>,
+    footer: Vec<Selector>,
+    title: Vec<Selector>,
+    published_meta: Vec<Selector>,
+    published_text: Vec<Selector>,
+    author: Vec<Selector>,
+    min_article_chars: usize,
+}
+
+impl HtmlRules {
+    /// Parses every selector; the error names the one that does not parse.
+    pub fn compile(file: &HtmlRulesFile) -> Result<HtmlRules, String> {
+        let parse = |list: &[String]| -> Result<Vec<Selector>, String> {
+            list.iter()
+                .map(|s| Selector::parse(s).map_err(|e| format!("selector {s:?} does not parse: {e}")))
+                .collect()
+        };
+        Ok(HtmlRules {
+            content: parse(&file.content)?,
+            remove: parse(&file.remove)?,
+            footer: parse(&file.footer)?,
+            title: parse(&file.title)?,
+            published_meta: parse(&file.published_meta)?,
+            published_text: parse(&file.published_text)?,
+            author: parse(&file.author)?,
+            min_article_chars: file.min_article_chars,
+        })
+    }
+}
+
+/// What a page holds.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Article {
+    pub text: String,
+    pub title: Option<String>,
+    /// As written in the page (ISO 8601 or a Vietnamese stamp).
+    pub published: Option<String>,
+    pub author: Option<String>,
+    pub footer: String,
+}
+
+/// The charset a page declares in its first bytes (`<meta charset=...>` or
+/// `content="text/html; charset=..."`), lowercased.
+pub fn declared_charset(bytes: &[u8]) -> Option<String> {
+    let head = &bytes[..bytes.len().min(4096)];
+    let text = String::from_utf8_lossy(head).to_lowercase();
+    let at = text.find("charset")?;
+    let rest = text[at + 7..].trim_start_matches([' ', '=', '"', '\'']);
+    let name: String = rest
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect();
+    (!name.is_empty()).then_some(name)
+}
+
+const BLOCKS: &[&str] = &[
+    "p",
+    "div",
+    "br",
+    "li",
+    "ul",
+    "ol",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "tr",
+    "table",
+    "section",
+    "article",
+    "blockquote",
+    "figcaption",
+    "figure",
+    "dd",
+    "dt",
+    "pre",
+    "hr",
+    "main",
+    "footer",
+    "td",
+];
+
+fn is_removed(el: &ElementRef, rules: &HtmlRules) -> bool {
+    rules.remove.iter().any(|s| s.matches(el))
+}
+
+/// Text of an element with block elements on their own lines.
+fn block_text(el: ElementRef, rules: &HtmlRules, out: &mut String) {
+    for child in el.children() {
+        match child.value() {
+            Node::Text(t) => out.push_str(t),
+            Node::Element(e) => {
+                let Some(child_el) = ElementRef::wrap(child) else {
+                    continue;
+                };
+                if is_removed(&child_el, rules) {
+                    continue;
+                }
+                let block = BLOCKS.contains(&e.name());
+                if block {
+                    out.push('\n');
+                }
+                block_text(child_el, rules, out);
+                if block {
+                    out.push('\n');
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn clean_lines(s: &str) -> String {
+    s.lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn letters(s: &str) -> usize {
+    s.chars().filter(|c| c.is_alphabetic()).count()
+}
+
+/// The element that most likely holds the article: a known content container,
+/// else the one whose own paragraphs hold the most text.
+fn article_element<'a>(doc: &'a Html, rules: &HtmlRules) -> Option<ElementRef<'a>> {
+    for sel in &rules.content {
+        for el in doc.select(sel) {
+            let mut t = String::new();
+            block_text(el, rules, &mut t);
+            if letters(&t) >= rules.min_article_chars {
+                return Some(el);
+            }
+        }
+    }
+    let p = Selector::parse("p").ok()?;
+    let candidates = Selector::parse("div, td, section, article, main, body").ok()?;
+    doc.select(&candidates)
+        .filter(|el| !is_removed(el, rules))
+        .map(|el| {
+            let own: usize = el
+                .children()
+                .filter_map(ElementRef::wrap)
+                .filter(|c| p.matches(c))
+                .map(|c| letters(&c.text().collect::<String>()))
+                .sum();
+            (own, el)
+        })
+        .filter(|(own, _)| *own >= rules.min_article_chars / 2)
+        .max_by_key(|(own, _)| *own)
+        .map(|(_, el)| el)
+}
+
+fn first_text(doc: &Html, sels: &[Selector]) -> Option<String> {
+    for sel in sels {
+        for el in doc.select(sel) {
+            let v = el.value();
+            let t = v
+                .attr("content")
+                .or_else(|| v.attr("datetime"))
+                .map(str::to_string)
+                .unwrap_or_else(|| el.text().collect::<Vec<_>>().join(" "));
+            let t = t.split_whitespace().collect::<Vec<_>>().join(" ");
+            if !t.is_empty() {
+                return Some(t);
+            }
+        }
+    }
+    None
+}
+
+/// Reads the article of a page. None when no element holds an article.
+pub fn extract(html: &str, rules: &HtmlRules) -> Option<Article> {
+    let doc = Html::parse_document(html);
+    let el = article_element(&doc, rules)?;
+    let mut text = String::new();
+    block_text(el, rules, &mut text);
+    let text = clean_lines(&text);
+    if letters(&text) < rules.min_article_chars / 2 {
+        return None;
+    }
+    let mut footer = String::new();
+    for sel in &rules.footer {
+        if let Some(f) = doc.select(sel).next() {
+            let mut t = String::new();
+            block_text(f, rules, &mut t);
+            footer = clean_lines(&t);
+            if !footer.is_empty() {
+                break;
+            }
+        }
+    }
+    Some(Article {
+        text,
+        title: first_text(&doc, &rules.title),
+        published: first_text(&doc, &rules.published_meta)
+            .or_else(|| first_text(&doc, &rules.published_text)),
+        author: first_text(&doc, &rules.author),
+        footer,
+    })
+}
+
+/// Text of an HTML fragment (a crawl dump's body), without looking for an article.
+pub fn fragment_text(html: &str, rules: &HtmlRules) -> String {
+    let frag = Html::parse_fragment(html);
+    let mut t = String::new();
+    block_text(frag.root_element(), rules, &mut t);
+    clean_lines(&t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rules() -> HtmlRules {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("pipelines/lexicon/html.toml");
+        let file: HtmlRulesFile = toml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        HtmlRules::compile(&file).unwrap()
+    }
+
+    const PAGE: &str = r#"<!DOCTYPE html><html><head><meta charset="utf-8">
+<title>Cổng thông tin điện tử phường Phúc La</title>
+<meta property="og:title" content="Phường Phúc La tổng kết công tác năm 2023">
+<meta property="article:published_time" content="2024-01-10T08:30:00+07:00">
+<script>var x = "Đảng ủy phường";</script></head><body>
+<div class="menu"><ul><li>Trang chủ</li><li>Tin tức</li></ul></div>
+<div class="news-detail"><h1>Phường Phúc La tổng kết công tác năm 2023</h1>
+<p>Chiều 9/1, Đảng ủy phường Phúc La tổ chức Hội nghị tổng kết công tác năm 2023.</p>
+<p>Dự hội nghị có đồng chí Đỗ Minh Khuê, Phó Chủ tịch UBND quận Hà Đông.<br>Năm 2023, thu ngân sách đạt 286.412 triệu đồng, vượt kế hoạch đề ra.</p>
+<div class="share">Chia sẻ Facebook</div><div class="related">Tin liên quan: Hội nghị khác</div>
+<p class="author">Minh Châu</p></div>
+<div class="sidebar">Thống kê truy cập: 1204</div>
+<footer>Địa chỉ: số 1 phố Lê Lợi, phường Phúc La, quận Hà Đông, Hà Nội<br>Chịu trách nhiệm nội dung: Trịnh Thu Hằng</footer>
+</body></html>"#;
+
+    #[test]
+    fn finds_the_article_and_its_facts() {
+        let a = extract(PAGE, &rules()).unwrap();
+        assert!(a.text.starts_with("Phường Phúc La tổng kết"), "{}", a.text);
+        assert!(a
+            .text
+            .contains("\nDự hội nghị có đồng chí Đỗ Minh Khuê, Phó Chủ tịch UBND quận Hà Đông.\nNăm 2023"));
+        for clutter in ["Trang chủ", "Chia sẻ", "Tin liên quan", "Thống kê", "var x"] {
+            assert!(!a.text.contains(clutter), "{clutter} left in: {}", a.text);
+        }
+        assert_eq!(
+            a.title.as_deref(),
+            Some("Phường Phúc La tổng kết công tác năm 2023")
+        );
+        assert_eq!(a.published.as_deref(), Some("2024-01-10T08:30:00+07:00"));
+        assert_eq!(a.author.as_deref(), Some("Minh Châu"));
+        assert!(a.footer.contains("Chịu trách nhiệm nội dung: Trịnh Thu Hằng"));
+    }
+
+    #[test]
+    fn a_page_without_an_article() {
+        let html = "<html><body><div class='menu'>Trang chủ</div><p>Xin chào</p></body></html>";
+        assert_eq!(extract(html, &rules()), None);
+    }
+
+    #[test]
+    fn densest_block_when_no_known_container() {
+        let long = "Đảng ủy xã Tân Hội tổ chức hội nghị tổng kết công tác xây dựng Đảng năm 2020. ".repeat(4);
+        let html = format!(
+            "<html><body><div id='x'><p>{long}</p><p>{long}</p></div><div><p>Liên hệ</p></div></body></html>"
+        );
+        let a = extract(&html, &rules()).unwrap();
+        assert!(a.text.contains("Tân Hội"));
+        assert!(!a.text.contains("Liên hệ"));
+    }
+
+    #[test]
+    fn charset_is_sniffed() {
+        assert_eq!(
+            declared_charset(br#"<meta charset="windows-1258">"#).as_deref(),
+            Some("windows-1258")
+        );
+        assert_eq!(
+            declared_charset(br#"<meta http-equiv="Content-Type" content="text/html; charset=UTF-8">"#)
+                .as_deref(),
+            Some("utf-8")
+        );
+        assert_eq!(declared_charset(b"<html><body>"), None);
+    }
+}
