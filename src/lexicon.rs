@@ -211,6 +211,7 @@ struct PeopleFile {
 struct RolesFile {
     chair: Vec<String>,
     chair_list: Vec<String>,
+    attendee_not_before: Vec<String>,
     title_conjunctions: Vec<String>,
     speaker: Vec<String>,
     attendee: Vec<String>,
@@ -269,6 +270,7 @@ struct IndicatorEntry {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct FiguresFile {
+    figure_before: Vec<String>,
     qualifiers: QualifierEntry,
     kind: KindEntry,
     not_figure_before: Vec<String>,
@@ -324,6 +326,7 @@ struct MeetingsFile {
     province_level_cities: Vec<String>,
     provinces: Vec<String>,
     cue_ignore_after: Vec<String>,
+    districts_abolished: String,
     name_stop_words: Vec<String>,
     organizer_heads: Vec<String>,
 }
@@ -372,6 +375,7 @@ pub struct Lexicon {
     pub surnames: HashSet<String>,
     pub chair: PhraseSet,
     pub chair_list: PhraseSet,
+    pub attendee_not_before: PhraseSet,
     pub title_conjunctions: PhraseSet,
     pub speaker: PhraseSet,
     pub attendee: PhraseSet,
@@ -398,6 +402,7 @@ pub struct Lexicon {
     pub cancel_target: PhraseSet,
     pub actual: PhraseSet,
     pub not_figure_before: PhraseSet,
+    pub figure_before: PhraseSet,
     pub not_figure_after: PhraseSet,
     pub award_nouns: PhraseSet,
     pub award_noun_list: Vec<String>,
@@ -423,6 +428,8 @@ pub struct Lexicon {
     pub provinces: PhraseSet,
     /// Meeting-type cues right after these name another event.
     pub cue_ignore_after: Vec<String>,
+    /// From this date no unit has a district-level city above it.
+    pub districts_abolished: chrono::NaiveDate,
     pub province_list: Vec<String>,
     pub name_stop_words: HashSet<String>,
     pub organizer_heads: PhraseSet,
@@ -529,6 +536,15 @@ impl Lexicon {
         let (awards, awards_text): (AwardsFile, String) = read_toml(&ap)?;
         let (mp, _) = load("meetings.toml")?;
         let (meetings, meetings_text): (MeetingsFile, String) = read_toml(&mp)?;
+        let districts_abolished =
+            chrono::NaiveDate::parse_from_str(&meetings.districts_abolished, "%Y-%m-%d").map_err(|e| {
+                Error::config_at(
+                    &mp,
+                    &meetings_text,
+                    where_is(&meetings_text, "districts_abolished"),
+                    format!("districts_abolished is not a YYYY-MM-DD date: {e}"),
+                )
+            })?;
         let (cp, _) = load("clutter.toml")?;
         let (clutter, clutter_text): (ClutterFile, String) = read_toml(&cp)?;
         let (hp, _) = load("html.toml")?;
@@ -678,6 +694,7 @@ impl Lexicon {
             surnames: people.surnames.iter().map(|s| normalize_text(s)).collect(),
             chair: one(&roles.chair),
             chair_list: one(&roles.chair_list),
+            attendee_not_before: one(&roles.attendee_not_before),
             title_conjunctions: one(&roles.title_conjunctions),
             speaker: one(&roles.speaker),
             attendee: one(&roles.attendee),
@@ -715,6 +732,7 @@ impl Lexicon {
             cancel_target: one(&figs.kind.cancel_target),
             actual: one(&figs.kind.actual),
             not_figure_before: one(&figs.not_figure_before),
+            figure_before: one(&figs.figure_before),
             not_figure_after: one(&figs.not_figure_after),
             award_nouns: PhraseSet::new(&noun_entries),
             award_noun_list: awards.nouns.iter().map(|n| fold_phrase(n)).collect(),
@@ -752,6 +770,7 @@ impl Lexicon {
                     .map(|p| vec![p.clone()])
                     .collect::<Vec<_>>(),
             ),
+            districts_abolished,
             cue_ignore_after: meetings.cue_ignore_after.iter().map(|s| fold_phrase(s)).collect(),
             province_list: meetings.provinces.iter().map(|s| normalize_text(s)).collect(),
             name_stop_words: meetings

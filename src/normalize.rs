@@ -359,6 +359,8 @@ pub fn byline_name(lx: &Lexicon, line: &str) -> Option<String> {
             }
         }
     }
+    // "Minh Đức (Văn phòng Đảng ủy)": the name before the bracket.
+    let l = l.split(" (").next().unwrap_or(l);
     let l = l.trim_start_matches(['-', '–', '(']).trim_end_matches(')').trim();
     if name::looks_like_name(l) {
         Some(name::title_case(l))

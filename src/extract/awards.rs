@@ -193,8 +193,13 @@ pub fn extract_awards(
                 None => None,
             }
             .or_else(|| giver_before(page, prev_end, noun.start));
-            // "xã X vinh dự đón nhận Bằng khen", "được UBND tỉnh tặng bằng khen": the unit.
-            let passive_unit = page.has_in(&lx.award_passive, prev_end, noun.start)
+            // "xã X vinh dự đón nhận Bằng khen", "được UBND tỉnh tặng bằng khen",
+            // "trao Cờ thi đua cho xã X": the unit.
+            let to_unit = page
+                .hits_in(&lx.unit_types, noun.end, region_end)
+                .iter()
+                .any(|u| page.folded()[noun.end..u.start].trim_end().ends_with(" cho"));
+            let passive_unit = (page.has_in(&lx.award_passive, prev_end, noun.start) || to_unit)
                 && persons.is_empty()
                 && uncounted.is_none()
                 && counted.is_empty();
@@ -221,6 +226,8 @@ pub fn extract_awards(
         .collect();
     let mut rows = Vec::new();
     let mut seen_person: HashSet<(String, String)> = HashSet::new();
+    // A count-less statement told twice (a caption and the text) is one award.
+    let mut seen_uncounted: HashSet<(String, &'static str)> = HashSet::new();
     let names: std::collections::HashMap<&str, &str> =
         people.iter().map(|o| (o.key.as_str(), o.name.as_str())).collect();
     for (k, st) in statements.iter().enumerate() {
@@ -253,8 +260,10 @@ pub fn extract_awards(
         } else if counted_awards.contains(&st.award) || (st.generic && !counted_awards.is_empty()) {
             continue;
         } else if let Some(t) = st.uncounted {
-            push(t, None, None, 0);
-        } else if st.passive_unit {
+            if seen_uncounted.insert((st.award.clone(), t)) {
+                push(t, None, None, 0);
+            }
+        } else if st.passive_unit && seen_uncounted.insert((st.award.clone(), "unit")) {
             push("unit", None, None, 0);
         }
     }

@@ -446,10 +446,19 @@ pub fn extract_figures(
             }
             let before = page.folded()[s.start..ns].trim_end();
             let bend = s.start + before.len();
-            if page
-                .hits_in(&lx.not_figure_before, s.start, bend)
-                .iter()
-                .any(|h| h.end == bend)
+            let ends_here = |set: &crate::lexicon::PhraseSet| {
+                page.hits_in(set, s.start, bend).iter().any(|h| h.end == bend)
+            };
+            if ends_here(&lx.not_figure_before) && !ends_here(&lx.figure_before) {
+                continue;
+            }
+            // The second number of a range ("2021 - 2026") belongs to the first,
+            // which was read or rejected with it.
+            if before.ends_with(['-', '–'])
+                && before
+                    .trim_end_matches(['-', '–'])
+                    .trim_end()
+                    .ends_with(|c: char| c.is_ascii_digit())
             {
                 continue;
             }

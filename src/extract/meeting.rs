@@ -40,7 +40,12 @@ pub fn extract_meeting(page: &Page) -> MeetingFacts {
     for &i in &lead {
         let text = page.sentence_text(i);
         if let Some(c) = date::LEAD_DATE.captures(text) {
-            if let Some(dm) = date::parse_day_month(&c[2].replace(' ', "")) {
+            let written = if c[2].contains("tháng") {
+                c[2].to_string()
+            } else {
+                c[2].replace(' ', "")
+            };
+            if let Some(dm) = date::parse_day_month(&written) {
                 let whole = c.get(0).map(|m| m.as_str()).unwrap_or("");
                 let trimmed = whole.trim_start_matches(|ch: char| !ch.is_alphanumeric());
                 date_text = Some(trimmed.trim().to_string());
@@ -91,7 +96,15 @@ pub fn extract_meeting(page: &Page) -> MeetingFacts {
     }
 
     let (unit_type, unit_name) = unit(page, &zone);
-    let (city, province) = places(page);
+    let (mut city, mut province) = places(page);
+    // Since July 2025 there is no district level: no city above a unit.
+    if meeting_date.is_some_and(|d| d >= page.lx.districts_abolished) {
+        city = None;
+    }
+    // "thành phố Bắc Giang" is the capital of the province of the same name.
+    if province.is_none() {
+        province = city.clone().filter(|c| page.lx.province_list.contains(c));
+    }
     let organizer = organizer(page, &zone, unit_name.as_deref());
 
     MeetingFacts {
@@ -211,6 +224,28 @@ fn name_after(page: &Page, text: &str, at: usize) -> Option<String> {
         words.push(name::title_case(w_clean));
         if w_clean.len() != w.len() || words.len() == 4 {
             break;
+        }
+    }
+    // A number closing a name: "xã Hố Nai 3", but not "phường X 2 đồng chí".
+    let ended_by_punctuation = words
+        .len()
+        .checked_sub(1)
+        .and_then(|i| parts.get(i))
+        .is_some_and(|w| w.ends_with([',', '.', ';', ':', ')', '(', '"', '”', '“', '!', '?']));
+    if let (false, false, Some(next)) = (words.is_empty(), ended_by_punctuation, parts.get(words.len())) {
+        let digits = next.trim_end_matches([',', '.', ';', ':', ')']);
+        let after = parts.get(words.len() + 1).copied().unwrap_or("");
+        let counted = page
+            .lx
+            .count_nouns
+            .at(&crate::vntext::fold_case_same_len(after), 0)
+            .is_some();
+        if (1..=2).contains(&digits.len())
+            && digits.chars().all(|c| c.is_ascii_digit())
+            && !counted
+            && words.len() < 4
+        {
+            words.push(digits.to_string());
         }
     }
     // Abbreviations in capitals ("UBND") are not names.

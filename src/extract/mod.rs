@@ -67,7 +67,10 @@ impl<'a> Page<'a> {
     pub fn clause(&self, i: usize, byte: usize, separators: &[char]) -> (usize, usize) {
         let s = self.doc.sentences[i];
         let text = &self.doc.body[s.start..s.end];
-        let rel = byte.saturating_sub(s.start).min(text.len());
+        let mut rel = byte.saturating_sub(s.start).min(text.len());
+        while !text.is_char_boundary(rel) {
+            rel -= 1;
+        }
         let start = text[..rel].rfind(separators).map(|p| p + 1).unwrap_or(0);
         let end = text[rel..]
             .find(separators)

@@ -104,9 +104,15 @@ fn titles_after(page: &Page, pos: usize, limit: usize) -> (Vec<String>, usize) {
                 seg_end = head.end + i;
                 break;
             }
+            // A dash separates titles ("... Thành ủy – Trưởng Ban ..."), but not the
+            // halves of a body's name ("Ban Kinh tế - Xã hội").
             if matches!(c, '–' | '—') || (c == '-' && body[head.end + i..].starts_with("- ")) {
-                seg_end = head.end + i;
-                break;
+                let after = head.end + i + c.len_utf8();
+                let next = after + body[after..limit].len() - body[after..limit].trim_start().len();
+                if page.lx.title_heads.at(&folded[..limit], next).is_some() || next >= limit {
+                    seg_end = head.end + i;
+                    break;
+                }
             }
         }
         let stops = page.hits_in(&page.lx.title_stops, head.end, seg_end);
@@ -169,6 +175,14 @@ pub fn find_people(page: &Page, facts: &MeetingFacts) -> Vec<PersonOccurrence> {
         while j < toks.len() {
             let (ts, _) = toks[j];
             let word = &body[toks[j].0..toks[j].1];
+            // "Đồng chí LỘC VĂN THẮNG - Thành ủy viên": a name in capitals after a cue.
+            if name::is_upper_syllable(word) && !lx.abbreviations.long_of.contains_key(word) {
+                if let Some((occ, next)) = upper_name(page, &toks, j, si) {
+                    out.push(occ);
+                    j = next;
+                    continue;
+                }
+            }
             // "Bà Triệu Thị Hồng Nhung": a capitalised cue word starts no name.
             let cue_word = lx
                 .person_cues
@@ -220,8 +234,9 @@ pub fn find_people(page: &Page, facts: &MeetingFacts) -> Vec<PersonOccurrence> {
                 || lx.province_list.iter().any(|p| p == written);
             if !accepted && surname && len >= 3 && titles.is_empty() && !is_place {
                 // The title first: "Chủ tịch HĐND thị trấn Phan Văn Thịnh".
-                if let Some(title) = title_before(page, si, start) {
-                    titles.push(title);
+                let before = titles_before(page, si, start);
+                if !before.is_empty() {
+                    titles = before;
                     accepted = true;
                 }
             }
@@ -245,23 +260,82 @@ pub fn find_people(page: &Page, facts: &MeetingFacts) -> Vec<PersonOccurrence> {
     out
 }
 
-/// A title written before a name: the segment (after the last comma, semicolon
-/// or colon) starts with a title head, possibly after a cue, and runs up to
-/// the name.
-fn title_before(page: &Page, si: usize, name_start: usize) -> Option<String> {
+/// A run of 2 to 4 syllables in capitals right after a person cue (the cue is
+/// evidence enough, as for capitalised names): the occurrence and the token after it.
+fn upper_name(
+    page: &Page,
+    toks: &[(usize, usize)],
+    j: usize,
+    si: usize,
+) -> Option<(PersonOccurrence, usize)> {
+    let lx = page.lx;
+    let body = page.body();
     let s = page.sentence(si);
+    let upper = |k: usize| {
+        let w = &body[toks[k].0..toks[k].1];
+        name::is_upper_syllable(w) && w.chars().all(char::is_alphabetic) && w.chars().count() <= 7
+    };
+    let mut k = j;
+    while k + 1 < toks.len() && k - j < 3 && &body[toks[k].1..toks[k + 1].0] == " " && upper(k + 1) {
+        k += 1;
+    }
+    let len = k + 1 - j;
+    if !(2..=4).contains(&len) || !upper(j) || !ends_with_phrase(page, &lx.person_cues, s.start, toks[j].0) {
+        return None;
+    }
+    let (start, end) = (toks[j].0, toks[k].1);
+    let written = name::title_case(&body[start..end]);
+    let (titles, titles_end) = titles_after(page, end, s.end);
+    let roles = roles_of(page, si, start, end.max(titles_end));
+    let occ = PersonOccurrence {
+        key: canonical_key(&written),
+        name: written,
+        start,
+        end,
+        sentence: si,
+        titles_raw: titles,
+        roles,
+    };
+    Some((occ, k + 1))
+}
+
+/// Titles written before a name: "Bí thư Đảng ủy, Chủ tịch HĐND phường Phạm
+/// Văn Khiêm". The segment right before the name (after the last comma,
+/// semicolon or colon) starts with a title head, possibly after a cue, and so
+/// may the comma segments before it.
+fn titles_before(page: &Page, si: usize, name_start: usize) -> Vec<String> {
+    let s = page.sentence(si);
+    let body = page.body();
+    let folded = &page.folded()[..name_start];
+    let title_at = |from: usize, to: usize| -> Option<String> {
+        let mut p = from + body[from..to].len() - body[from..to].trim_start().len();
+        if let Some(cue) = page.lx.person_cues.at(folded, p) {
+            p = cue.end + body[cue.end..to].len() - body[cue.end..to].trim_start().len();
+        }
+        let head = page.lx.title_heads.at(&page.folded()[..to], p)?;
+        let title = body[p..to].trim().trim_end_matches(',').trim();
+        (head.end <= to && !title.is_empty() && title.split(' ').count() <= 12).then(|| title.to_string())
+    };
     let (seg_start, _) = page.clause(si, name_start, &[',', ';', ':', '.']);
     let seg_start = seg_start.max(s.start);
-    let body = page.body();
-    let mut p =
-        seg_start + body[seg_start..name_start].len() - body[seg_start..name_start].trim_start().len();
-    if let Some(cue) = page.lx.person_cues.at(&page.folded()[..name_start], p) {
-        p = cue.end + body[cue.end..name_start].len() - body[cue.end..name_start].trim_start().len();
+    let Some(last) = title_at(seg_start, name_start) else {
+        return Vec::new();
+    };
+    let mut titles = vec![last];
+    // Earlier comma segments that are titles too.
+    let mut seg_end = seg_start;
+    while seg_end > s.start + 1 && body[..seg_end].ends_with(',') {
+        let comma = seg_end - 1;
+        let prev_start = body[s.start..comma]
+            .rfind([',', ';', ':', '.'])
+            .map_or(s.start, |p| s.start + p + 1);
+        match title_at(prev_start, comma) {
+            Some(t) => titles.insert(0, t),
+            None => break,
+        }
+        seg_end = prev_start;
     }
-    // Sentence-initial words before the title ("Tại kỳ họp, ...") end at a comma, so p is the title start.
-    let head = page.lx.title_heads.at(&page.folded()[..name_start], p)?;
-    let title = body[p..name_start].trim();
-    (head.end < name_start && title.split(' ').count() <= 12).then(|| title.to_string())
+    titles
 }
 
 /// Roles from the clause of the sentence around a name.
@@ -312,10 +386,49 @@ fn roles_of(page: &Page, si: usize, name_start: usize, after_titles: usize) -> B
             let gap = page.body()[after..h.start].trim();
             gap.is_empty() || gap == "," || gap == "đã"
         });
-    if !roles.contains(&Role::Chair) && (page.has_in(&lx.attendee, s.start, s.end) || hands_out) {
+    let (intro_attendee, intro_chair) = list_intro(page, si);
+    let attends = attendance_cue(page, s.start, s.end);
+    if intro_chair {
+        roles.insert(Role::Chair);
+    }
+    if !roles.contains(&Role::Chair) && (attends || hands_out || intro_attendee) {
         roles.insert(Role::Attendee);
     }
     roles
+}
+
+/// For a list item on its own line ("- Đồng chí A - ...;") under a line that
+/// introduces it ("Tham dự hội nghị có:"): whether that line names attendees
+/// or chairs.
+fn list_intro(page: &Page, si: usize) -> (bool, bool) {
+    let is_item = |i: usize| page.sentence_text(i).starts_with(['-', '–', '•', '+', '*']);
+    if !is_item(si) {
+        return (false, false);
+    }
+    let mut i = si;
+    while i > 0 && (is_item(i) || page.sentence(i).paragraph == page.sentence(si).paragraph) {
+        i -= 1;
+    }
+    let intro = page.sentence(i);
+    if !page.sentence_text(i).trim_end().ends_with(':') {
+        return (false, false);
+    }
+    (
+        attendance_cue(page, intro.start, intro.end),
+        page.has_in(&page.lx.chair_list, intro.start, intro.end),
+    )
+}
+
+/// An attendance cue in `start..end` that is not the start of another word
+/// ("về dự toán").
+fn attendance_cue(page: &Page, start: usize, end: usize) -> bool {
+    page.hits_in(&page.lx.attendee, start, end).iter().any(|h| {
+        let next = h.end + page.folded()[h.end..end].len() - page.folded()[h.end..end].trim_start().len();
+        page.lx
+            .attendee_not_before
+            .at(&page.folded()[..end], next)
+            .is_none()
+    })
 }
 
 /// "trao ... cho đồng chí X": a giving cue, then only a person cue, before X.

@@ -19,8 +19,16 @@ impl DayMonth {
     }
 }
 
-/// Parses "11/1/2022", "8/1", "07/7", "22/01", "11-01-2022", "11.1.2022".
+/// Parses "11/1/2022", "8/1", "07/7", "22/01", "11-01-2022", "11.1.2022",
+/// "06 tháng 01 năm 2023".
 pub fn parse_day_month(text: &str) -> Option<DayMonth> {
+    let lower = text.to_lowercase();
+    let spelled = lower.replace("tháng", "/").replace("năm", "/");
+    let text = if lower.contains("tháng") {
+        spelled.as_str()
+    } else {
+        text
+    };
     let parts: Vec<&str> = text.split(['/', '-', '.']).map(str::trim).collect();
     if parts.len() < 2 || parts.len() > 3 {
         return None;
@@ -72,7 +80,7 @@ pub fn time_of_day(word: &str) -> Option<&'static str> {
 /// A meeting date as leads write it: "Sáng ngày 11/1/2022", "Chiều 8/1",
 /// "Ngày 22/01", "Tối 30-12-2023". Group 1: time of day, 2: the date.
 pub static LEAD_DATE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)(?:^|[^\p{L}])(?:(sáng|chiều|tối|trưa)\s+(?:ngày\s+|hôm\s+|nay\s+)?|ngày\s+)(\d{1,2}\s*[/\-.]\s*\d{1,2}(?:\s*[/\-.]\s*\d{4})?)")
+    Regex::new(r"(?i)(?:^|[^\p{L}])(?:(sáng|chiều|tối|trưa)\s+(?:ngày\s+|hôm\s+|nay\s+)?|ngày\s+)(\d{1,2}\s*[/\-.]\s*\d{1,2}(?:\s*[/\-.]\s*\d{4})?|\d{1,2}\s+tháng\s+\d{1,2}(?:\s+năm\s+\d{4})?)")
         .expect("valid date pattern")
 });
 
@@ -114,6 +122,14 @@ mod tests {
             })
         );
         assert_eq!(parse_day_month("07/7").unwrap().month, 7);
+        assert_eq!(
+            parse_day_month("06 tháng 01 năm 2023"),
+            Some(DayMonth {
+                day: 6,
+                month: 1,
+                year: Some(2023)
+            })
+        );
         assert_eq!(parse_day_month("32/1"), None);
         assert_eq!(parse_day_month("1/13"), None);
         assert_eq!(parse_day_month("31/2/2023"), None);

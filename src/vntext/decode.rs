@@ -109,6 +109,27 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
     Err(DecodeError::Undecodable)
 }
 
+/// Encodes text the way Windows-1258 stores it: letters with hats precomposed,
+/// tones as separate combining marks. None when a char has no code.
+pub fn encode_windows_1258(s: &str) -> Option<Vec<u8>> {
+    use unicode_normalization::UnicodeNormalization;
+    const TONES: [char; 5] = ['\u{300}', '\u{301}', '\u{303}', '\u{309}', '\u{323}'];
+    let mut stored = String::with_capacity(s.len());
+    for c in s.nfc() {
+        let d: String = c.nfd().collect();
+        let base: String = d
+            .chars()
+            .filter(|c| !TONES.contains(c))
+            .collect::<String>()
+            .nfc()
+            .collect();
+        stored.push_str(&base);
+        stored.extend(d.chars().filter(|c| TONES.contains(c)));
+    }
+    let (bytes, _, unmappable) = WINDOWS_1258.encode(&stored);
+    (!unmappable).then(|| bytes.into_owned())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -132,31 +153,9 @@ mod tests {
         assert_eq!((d.text.as_str(), d.encoding), ("Hội nghị", "utf-16le"));
     }
 
-    /// Text as Windows-1258 stores it: letters with hats precomposed, tones as
-    /// separate combining marks.
-    fn cp1258_form(s: &str) -> String {
-        use unicode_normalization::UnicodeNormalization;
-        let tones = ['\u{300}', '\u{301}', '\u{303}', '\u{309}', '\u{323}'];
-        let mut out = String::new();
-        for c in s.chars() {
-            let d: String = c.nfd().collect();
-            let base: String = d
-                .chars()
-                .filter(|c| !tones.contains(c))
-                .collect::<String>()
-                .nfc()
-                .collect();
-            out.push_str(&base);
-            out.extend(d.chars().filter(|c| tones.contains(c)));
-        }
-        out
-    }
-
     #[test]
     fn windows_1258_base_plus_tone_bytes() {
-        let stored = cp1258_form("Hội nghị tổng kết năm của Đảng ủy phường");
-        let (bytes, _, unmappable) = WINDOWS_1258.encode(&stored);
-        assert!(!unmappable);
+        let bytes = encode_windows_1258("Hội nghị tổng kết năm của Đảng ủy phường").unwrap();
         let d = decode(&bytes).unwrap();
         assert_eq!(d.encoding, "windows-1258");
         // Windows-1258 stores tones as combining marks: NFC recomposes them.
