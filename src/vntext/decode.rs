@@ -53,6 +53,51 @@ pub fn vietnamese_score(text: &str) -> f64 {
     }
 }
 
+/// Whether a word is a well-formed Vietnamese syllable: an optional initial
+/// consonant, a nucleus of one to three vowels, an optional final consonant,
+/// and at most one tone mark. Used to judge which legacy table reads bytes
+/// best: mis-decoded text fails it, real text passes it word after word.
+pub fn is_vietnamese_syllable(word: &str) -> bool {
+    use unicode_normalization::UnicodeNormalization;
+    const TONES: [char; 5] = ['\u{300}', '\u{301}', '\u{303}', '\u{309}', '\u{323}'];
+    let lower = word.to_lowercase();
+    let decomposed: String = lower.nfd().collect();
+    if decomposed.chars().filter(|c| TONES.contains(c)).count() > 1 {
+        return false;
+    }
+    let base: String = decomposed
+        .chars()
+        .filter(|c| !TONES.contains(c))
+        .collect::<String>()
+        .nfc()
+        .collect();
+    static SYLLABLE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(
+            "^(ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdđghklmnprstvx])?[aăâeêioôơuưy]{1,3}(ch|ng|nh|[cmnpt])?$",
+        )
+        .expect("valid syllable pattern")
+    });
+    SYLLABLE.is_match(&base)
+}
+
+/// Share of words that are well-formed Vietnamese syllables.
+pub fn syllable_score(text: &str) -> f64 {
+    let mut words = 0usize;
+    let mut good = 0usize;
+    for w in text.split(|c: char| !c.is_alphabetic() && !('\u{300}'..='\u{323}').contains(&c)) {
+        if w.is_empty() {
+            continue;
+        }
+        words += 1;
+        good += usize::from(is_vietnamese_syllable(w));
+    }
+    if words == 0 {
+        0.0
+    } else {
+        good as f64 / words as f64
+    }
+}
+
 fn control_bytes(bytes: &[u8]) -> usize {
     bytes
         .iter()
@@ -100,7 +145,7 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
         });
     }
     let (text, _, had_errors) = WINDOWS_1258.decode(bytes);
-    if !had_errors && vietnamese_score(&text) > 0.15 {
+    if !had_errors && vietnamese_score(&text) > 0.15 && syllable_score(&text) > 0.6 {
         return Ok(Decoded {
             text: text.into_owned(),
             encoding: "windows-1258",
@@ -173,6 +218,31 @@ mod tests {
             decode(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0"),
             Err(DecodeError::Binary(_))
         ));
+    }
+
+    #[test]
+    fn syllables() {
+        for w in [
+            "nghiêng",
+            "Đảng",
+            "ủy",
+            "khuya",
+            "thường",
+            "quý",
+            "gì",
+            "Nguyễn",
+            "xã",
+            "hội",
+            "tổng",
+            "kết",
+        ] {
+            assert!(is_vietnamese_syllable(w), "{w}");
+        }
+        for w in ["committee", "strength", "Àå", "ñ", "ảá", "xyz", "phường1"] {
+            assert!(!is_vietnamese_syllable(w), "{w}");
+        }
+        assert!(syllable_score("Đảng ủy phường tổ chức hội nghị tổng kết năm") > 0.99);
+        assert!(syllable_score("The committee held its annual review meeting") < 0.4);
     }
 
     #[test]

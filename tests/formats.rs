@@ -1,0 +1,275 @@
+//! One page, stored every way a crawler may have saved it, gives the same
+//! meeting, people and figures; a folder of good pages mixed with every kind of
+//! bad input completes, with one quarantined row per bad input.
+
+mod common;
+
+use std::io::Write;
+use std::path::Path;
+
+use common::*;
+use hoinghi::config::Pipeline;
+use hoinghi::ingest::InputFile;
+use hoinghi::lexicon::Lexicon;
+use hoinghi::model::Extraction;
+use hoinghi::vntext::decode::encode_windows_1258;
+use unicode_normalization::UnicodeNormalization;
+
+const PAGE: &str = "05_tran_hung_dao_tong_ket_2021.txt";
+
+/// What must not change with the storage form: the facts, not the ids or offsets.
+#[derive(Debug, PartialEq)]
+struct Facts {
+    meeting: String,
+    people: Vec<String>,
+    figures: Vec<String>,
+    awards: Vec<String>,
+}
+
+fn facts(x: &Extraction) -> Facts {
+    let m = x.meeting.as_ref().expect("a meeting");
+    Facts {
+        meeting: format!(
+            "{:?} {:?} {:?} {} {:?} {:?} {:?} {:?} {:?}",
+            m.meeting_date,
+            m.time_of_day,
+            m.date_text,
+            m.meeting_type,
+            m.period_year,
+            m.unit_type,
+            m.unit_name,
+            m.city,
+            m.province
+        ),
+        people: x
+            .mentions
+            .iter()
+            .map(|p| format!("{} {:?} {:?} {:?}", p.name, p.roles, p.titles, p.titles_raw))
+            .collect(),
+        figures: x
+            .figures
+            .iter()
+            .map(|f| {
+                format!(
+                    "{} {} {} {} {} {} {:?}",
+                    f.value_text, f.value, f.unit, f.kind, f.qualifier, f.indicator, f.period_year
+                )
+            })
+            .collect(),
+        awards: x
+            .awards
+            .iter()
+            .map(|a| format!("{:?} {} {} {:?}", a.giver, a.award, a.recipient_type, a.count))
+            .collect(),
+    }
+}
+
+fn read_one(dir: &Path, name: &str, bytes: &[u8]) -> Vec<Extraction> {
+    let p = Pipeline::load(&root().join("pipelines/ward-meetings.toml")).unwrap();
+    let lx = Lexicon::load(&p.lexicon_dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).unwrap();
+    let file = InputFile {
+        path,
+        source: name.to_string(),
+        size: bytes.len() as u64,
+    };
+    hoinghi::pipeline::process_file(&file, &lx, &p.read_settings())
+}
+
+/// The page as a government portal would serve it: menus, a sidebar with a
+/// counter, the article in a CMS container, a footer.
+fn cms_page(text: &str, charset: &str) -> String {
+    let mut lines = text.lines();
+    let title = lines.next().unwrap();
+    let body: String = lines.map(|l| format!("<p>{l}</p>\n")).collect();
+    format!(
+        r#"<!DOCTYPE html><html lang="vi"><head><meta charset="{charset}"><title>{title} - Cổng thông tin điện tử</title>
+<meta property="og:title" content="{title}"><script>var menu = ["Trang chủ", "Tin tức"];</script></head>
+<body><div id="header"><div class="menu"><ul><li>Trang chủ</li><li>Giới thiệu</li><li>Tin tức - Sự kiện</li></ul></div></div>
+<div class="breadcrumb">Trang chủ / Tin tức</div>
+<div class="main"><div class="news-detail"><h1 class="title">{title}</h1>
+<div class="share">Chia sẻ: Facebook Zalo</div>
+{body}</div>
+<div class="related"><h3>Tin liên quan</h3><ul><li>Hội nghị khác năm 2020</li></ul></div></div>
+<div class="sidebar"><div class="thongke">Đang truy cập: 12<br>Tổng truy cập: 123.456</div></div>
+<footer><p>Địa chỉ: số 2 đường Lê Lợi, TP. Thái Bình</p><p>Điện thoại: 0227.3831.234</p></footer>
+</body></html>"#
+    )
+}
+
+#[test]
+fn one_page_in_every_form_gives_the_same_rows() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(root().join("sample-data/pages").join(PAGE)).unwrap();
+    let reference = read_one(tmp.path(), "page.txt", text.as_bytes());
+    assert_eq!(reference.len(), 1);
+    let want = facts(&reference[0]);
+    assert!(want.figures.len() > 15 && want.people.len() >= 4, "{want:#?}");
+
+    let nfd: String = text.nfd().collect();
+    assert_ne!(nfd, text);
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(text.as_bytes()).unwrap();
+    let html = cms_page(&text, "utf-8");
+    let (title, rest) = text.split_once('\n').unwrap();
+    let record_text =
+        serde_json::json!({"url": "https://thaibinh.gov.vn/tin/1", "title": title, "body": rest});
+    let record_html = serde_json::json!({
+        "url": "https://thaibinh.gov.vn/tin/2", "title": title,
+        "body": rest.lines().map(|l| format!("<p>{l}</p>")).collect::<String>(),
+    });
+    let dump = format!("{record_text}\n{record_html}\n");
+    let mut html_zst = Vec::new();
+    zstd::stream::copy_encode(html.as_bytes(), &mut html_zst, 3).unwrap();
+
+    let forms: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("nfd.txt", nfd.into_bytes(), "utf-8"),
+        (
+            "bom.txt",
+            [b"\xEF\xBB\xBF".as_slice(), text.as_bytes()].concat(),
+            "utf-8",
+        ),
+        ("cp1258.txt", encode_windows_1258(&text).unwrap(), "windows-1258"),
+        ("page.txt.gz", gz.finish().unwrap(), "utf-8"),
+        ("page.html", html.into_bytes(), "utf-8"),
+        ("page.html.zst", html_zst, "utf-8"),
+        ("dump.jsonl", dump.into_bytes(), "utf-8"),
+    ];
+    for (name, bytes, encoding) in forms {
+        let got = read_one(tmp.path(), name, &bytes);
+        assert!(!got.is_empty(), "{name}");
+        for x in &got {
+            assert_eq!(x.document.status, "ok", "{name}: {:?}", x.document.error);
+            assert_eq!(x.document.encoding, encoding, "{name}");
+            assert_eq!(facts(x), want, "{name} gives other rows");
+        }
+    }
+}
+
+#[test]
+fn html_page_keeps_its_metadata() {
+    let tmp = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(root().join("sample-data/pages").join(PAGE)).unwrap();
+    let html = cms_page(&text, "utf-8").replace(
+        "</title>",
+        "</title><meta property=\"article:published_time\" content=\"2021-12-29T08:15:00+07:00\">",
+    );
+    let x = &read_one(tmp.path(), "p.html", html.as_bytes())[0];
+    assert_eq!(x.document.format, "html");
+    assert_eq!(x.document.title.as_deref(), Some(text.lines().next().unwrap()));
+    // 08:15 in Vietnam is 01:15 UTC.
+    let want = chrono::NaiveDate::from_ymd_opt(2021, 12, 29)
+        .unwrap()
+        .and_hms_opt(1, 15, 0)
+        .unwrap()
+        .and_utc();
+    assert_eq!(x.document.published_at, Some(want.timestamp_millis()));
+    assert_eq!(x.document.author.as_deref(), Some("Thanh Tâm"));
+}
+
+#[test]
+fn good_pages_and_every_kind_of_bad_input() {
+    let tmp = tempfile::tempdir().unwrap();
+    let input = tmp.path().join("in");
+    std::fs::create_dir(&input).unwrap();
+    for page in ["01_phuc_la_tong_ket_2023.txt", PAGE] {
+        std::fs::copy(root().join("sample-data/pages").join(page), input.join(page)).unwrap();
+    }
+    let bad: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("empty.txt", Vec::new(), "the file is empty"),
+        (
+            "binary.txt",
+            std::fs::read(root().join("sample-data/bad/binary.txt")).unwrap(),
+            "looks binary",
+        ),
+        (
+            "big.txt",
+            "Đảng ủy xã họp. ".repeat(2_000).into_bytes(),
+            "above the limit of 20000 bytes",
+        ),
+        (
+            "undecodable.txt",
+            (0..600u32).map(|i| (0x80 + (i * 37) % 0x7f) as u8).collect(),
+            "no supported encoding",
+        ),
+        (
+            "menu.html",
+            b"<html><body><div class='menu'>Trang ch\xe1\xbb\xa7</div></body></html>".to_vec(),
+            "holds no article",
+        ),
+        (
+            "english.txt",
+            std::fs::read(root().join("sample-data/bad/english.txt")).unwrap(),
+            "not Vietnamese",
+        ),
+        (
+            "broken.txt.gz",
+            vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 1, 2, 3, 4],
+            "does not decompress",
+        ),
+        (
+            "notes.docx",
+            b"PK\x03\x04 word document".to_vec(),
+            "is not a page format",
+        ),
+    ];
+    for (name, bytes, _) in &bad {
+        std::fs::write(input.join(name), bytes).unwrap();
+    }
+    // A dump with one good record and one bad line.
+    let good = serde_json::json!({"url": "https://x.gov.vn/1", "title": "Hội nghị",
+        "body": std::fs::read_to_string(root().join("sample-data/pages").join(PAGE)).unwrap()});
+    std::fs::write(
+        input.join("dump.jsonl"),
+        format!("{good}\n{{\"url\": \"https://x.gov.vn/2\", \"body\": \n"),
+    )
+    .unwrap();
+
+    let pipes = tmp.path().join("pipelines");
+    copy_dir(&root().join("pipelines"), &pipes);
+    copy_dir(&root().join("pipelines/lexicon"), &pipes.join("lexicon"));
+    let file = pipes.join("ward-meetings.toml");
+    let cfg = std::fs::read_to_string(&file)
+        .unwrap()
+        .replace("max_file_bytes = 5_000_000", "max_file_bytes = 20_000");
+    std::fs::write(&file, cfg).unwrap();
+
+    let out = tmp.path().join("out");
+    let o = run_ok(&input, &out, &["--pipeline", file.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        stdout.contains(&format!("{} quarantined", bad.len() + 1)),
+        "{stdout}"
+    );
+
+    let docs = read_table(&out, "documents");
+    let d = &docs[0];
+    let col = |n: &str| {
+        d.column_by_name(n)
+            .unwrap()
+            .as_any()
+            .downcast_ref::<arrow_array::StringArray>()
+            .unwrap()
+            .clone()
+    };
+    let (source, status, error) = (col("source"), col("status"), col("error"));
+    let row = |s: &str| {
+        (0..d.num_rows())
+            .find(|&i| source.value(i) == s)
+            .unwrap_or_else(|| panic!("no row for {s}"))
+    };
+    for (name, _, why) in &bad {
+        let i = row(name);
+        assert_eq!(status.value(i), "quarantined", "{name}");
+        assert!(error.value(i).contains(why), "{name}: {}", error.value(i));
+    }
+    assert_eq!(status.value(row("dump.jsonl#1")), "ok");
+    assert!(error
+        .value(row("dump.jsonl#2"))
+        .contains("not a valid JSON record"));
+    for page in ["01_phuc_la_tong_ket_2023.txt", PAGE] {
+        assert_eq!(status.value(row(page)), "ok");
+    }
+    assert_eq!(d.num_rows(), bad.len() + 4);
+}
