@@ -1,5 +1,6 @@
 //! Bytes to text: UTF-8 (with or without BOM), UTF-16 with BOM, and the legacy
-//! Windows-1258 code page, chosen by how Vietnamese the decoded text reads.
+//! tables Windows-1258, TCVN3 and VNI, the last three chosen by which reading
+//! gives the most well-formed Vietnamese syllables.
 
 use encoding_rs::{UTF_16BE, UTF_16LE, WINDOWS_1258};
 
@@ -10,7 +11,7 @@ pub enum DecodeError {
     Empty,
     #[error("the file looks binary (it contains {0} NUL or control bytes), not a text page")]
     Binary(usize),
-    #[error("no supported encoding (UTF-8, UTF-16, Windows-1258) decodes these bytes into Vietnamese text")]
+    #[error("no supported encoding (UTF-8, UTF-16, Windows-1258, TCVN3, VNI) decodes these bytes into Vietnamese text")]
     Undecodable,
 }
 
@@ -53,50 +54,7 @@ pub fn vietnamese_score(text: &str) -> f64 {
     }
 }
 
-/// Whether a word is a well-formed Vietnamese syllable: an optional initial
-/// consonant, a nucleus of one to three vowels, an optional final consonant,
-/// and at most one tone mark. Used to judge which legacy table reads bytes
-/// best: mis-decoded text fails it, real text passes it word after word.
-pub fn is_vietnamese_syllable(word: &str) -> bool {
-    use unicode_normalization::UnicodeNormalization;
-    const TONES: [char; 5] = ['\u{300}', '\u{301}', '\u{303}', '\u{309}', '\u{323}'];
-    let lower = word.to_lowercase();
-    let decomposed: String = lower.nfd().collect();
-    if decomposed.chars().filter(|c| TONES.contains(c)).count() > 1 {
-        return false;
-    }
-    let base: String = decomposed
-        .chars()
-        .filter(|c| !TONES.contains(c))
-        .collect::<String>()
-        .nfc()
-        .collect();
-    static SYLLABLE: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
-        regex::Regex::new(
-            "^(ngh|ng|nh|ch|gh|gi|kh|ph|qu|th|tr|[bcdđghklmnprstvx])?[aăâeêioôơuưy]{1,3}(ch|ng|nh|[cmnpt])?$",
-        )
-        .expect("valid syllable pattern")
-    });
-    SYLLABLE.is_match(&base)
-}
-
-/// Share of words that are well-formed Vietnamese syllables.
-pub fn syllable_score(text: &str) -> f64 {
-    let mut words = 0usize;
-    let mut good = 0usize;
-    for w in text.split(|c: char| !c.is_alphabetic() && !('\u{300}'..='\u{323}').contains(&c)) {
-        if w.is_empty() {
-            continue;
-        }
-        words += 1;
-        good += usize::from(is_vietnamese_syllable(w));
-    }
-    if words == 0 {
-        0.0
-    } else {
-        good as f64 / words as f64
-    }
-}
+pub use super::legacy::{is_vietnamese_syllable, syllable_score};
 
 fn control_bytes(bytes: &[u8]) -> usize {
     bytes
@@ -144,14 +102,24 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
             encoding: "utf-8",
         });
     }
-    let (text, _, had_errors) = WINDOWS_1258.decode(bytes);
-    if !had_errors && vietnamese_score(&text) > 0.15 && syllable_score(&text) > 0.6 {
-        return Ok(Decoded {
-            text: text.into_owned(),
-            encoding: "windows-1258",
-        });
+    // The legacy 8-bit tables: every byte means something under each of them,
+    // so read the bytes every way and keep the reading with the most
+    // well-formed Vietnamese syllables.
+    let (cp1258, _, cp1258_errors) = WINDOWS_1258.decode(bytes);
+    let mut readings: Vec<(&'static str, String)> = Vec::with_capacity(3);
+    if !cp1258_errors {
+        readings.push(("windows-1258", cp1258.into_owned()));
     }
-    Err(DecodeError::Undecodable)
+    readings.push(("tcvn3", super::legacy::decode_tcvn3(bytes)));
+    readings.push(("vni", super::legacy::decode_vni(bytes)));
+    let best = readings
+        .into_iter()
+        .map(|(encoding, text)| (syllable_score(&text), encoding, text))
+        .max_by(|a, b| a.0.total_cmp(&b.0));
+    match best {
+        Some((score, encoding, text)) if score > 0.3 => Ok(Decoded { text, encoding }),
+        _ => Err(DecodeError::Undecodable),
+    }
 }
 
 /// Encodes text the way Windows-1258 stores it: letters with hats precomposed,
@@ -221,28 +189,18 @@ mod tests {
     }
 
     #[test]
-    fn syllables() {
-        for w in [
-            "nghiêng",
-            "Đảng",
-            "ủy",
-            "khuya",
-            "thường",
-            "quý",
-            "gì",
-            "Nguyễn",
-            "xã",
-            "hội",
-            "tổng",
-            "kết",
-        ] {
-            assert!(is_vietnamese_syllable(w), "{w}");
-        }
-        for w in ["committee", "strength", "Àå", "ñ", "ảá", "xyz", "phường1"] {
-            assert!(!is_vietnamese_syllable(w), "{w}");
-        }
-        assert!(syllable_score("Đảng ủy phường tổ chức hội nghị tổng kết năm") > 0.99);
-        assert!(syllable_score("The committee held its annual review meeting") < 0.4);
+    fn legacy_tables_chosen_by_syllables() {
+        use crate::vntext::legacy::{encode_tcvn3, encode_vni};
+        let text = "Đảng ủy phường Tân Lập tổ chức Hội nghị tổng kết công tác năm 2023";
+        let d = decode(&encode_tcvn3(text).unwrap()).unwrap();
+        assert_eq!((d.encoding, d.text.as_str()), ("tcvn3", text));
+        let d = decode(&encode_vni(text).unwrap()).unwrap();
+        assert_eq!((d.encoding, d.text.as_str()), ("vni", text));
+        let d = decode(&encode_windows_1258(text).unwrap()).unwrap();
+        assert_eq!(d.encoding, "windows-1258");
+        // High bytes that spell nothing under any table.
+        let noise: Vec<u8> = (0..600u32).map(|i| (0x80 + (i * 37) % 0x7f) as u8).collect();
+        assert_eq!(decode(&noise), Err(DecodeError::Undecodable));
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 pub mod date;
 pub mod decode;
+pub mod legacy;
 pub mod name;
 pub mod number;
 pub mod tone;
