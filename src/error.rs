@@ -25,6 +25,9 @@ pub enum Error {
 
     #[error("input folder {} does not exist or is not a folder", .0.display())]
     NoInput(PathBuf),
+
+    #[error("another hoinghi run is using this output folder ({holder}; lock {}): try again later, or pass --wait", path.display())]
+    Locked { path: PathBuf, holder: String },
 }
 
 pub type Result<T> = std::result::Result<T, Error>;

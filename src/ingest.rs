@@ -15,6 +15,15 @@ pub struct InputFile {
     pub path: PathBuf,
     pub source: String,
     pub size: u64,
+    /// Modification time, nanoseconds since the epoch (0 when unknown).
+    pub mtime_ns: i64,
+}
+
+fn mtime_ns(m: &std::fs::Metadata) -> i64 {
+    m.modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos() as i64)
 }
 
 /// Lists the files under `root` in a stable order (by path), skipping hidden ones.
@@ -37,6 +46,7 @@ pub fn discover(root: &Path) -> Result<Vec<InputFile>> {
                     path,
                     source,
                     size: 0,
+                    mtime_ns: 0,
                 });
                 continue;
             }
@@ -48,12 +58,15 @@ pub fn discover(root: &Path) -> Result<Vec<InputFile>> {
         if !entry.file_type().is_file() {
             continue;
         }
-        let size = entry.metadata().map(|m| m.len()).unwrap_or(0);
+        let meta = entry.metadata().ok();
+        let size = meta.as_ref().map_or(0, |m| m.len());
+        let mtime = meta.as_ref().map_or(0, mtime_ns);
         let path = entry.path().to_path_buf();
         files.push(InputFile {
             source: relative(root, &path),
             path,
             size,
+            mtime_ns: mtime,
         });
     }
     Ok(files)
@@ -310,7 +323,8 @@ fn read_jsonl(source: &str, bytes: &[u8], settings: &ReadSettings) -> Vec<Source
     out
 }
 
-fn hash_file(path: &Path) -> std::io::Result<String> {
+/// The hash of a file's bytes as stored, read in chunks.
+pub fn hash_file(path: &Path) -> std::io::Result<String> {
     let mut f = std::fs::File::open(path)?;
     let mut h = Sha256::new();
     let mut buf = vec![0u8; 1 << 16];
@@ -368,6 +382,7 @@ mod tests {
             path: dir.join(name),
             source: name.to_string(),
             size: bytes.len() as u64,
+            mtime_ns: 0,
         }
     }
 

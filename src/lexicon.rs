@@ -365,6 +365,10 @@ pub struct Indicator {
 pub struct Lexicon {
     /// Hash of every lexicon file's bytes: part of the rules version.
     pub fingerprint: String,
+    /// Hash of the lexicons every page goes through (all but html.toml).
+    pub fingerprint_text: String,
+    /// Hash of html.toml, which only HTML pages and bodies go through.
+    pub fingerprint_html: String,
     pub abbreviations: Abbreviations,
     pub title_heads: PhraseSet,
     pub person_cues: PhraseSet,
@@ -506,6 +510,8 @@ fn nonempty(path: &Path, text: &str, list: &[String], key: &str) -> Result<()> {
 impl Lexicon {
     pub fn load(dir: &Path) -> Result<Lexicon> {
         let mut hasher = Sha256::new();
+        let mut text_hasher = Sha256::new();
+        let mut html_hasher = Sha256::new();
         let mut load = |name: &str| -> Result<(std::path::PathBuf, String)> {
             let p = dir.join(name);
             let bytes = std::fs::read(&p).map_err(|source| Error::Read {
@@ -514,6 +520,14 @@ impl Lexicon {
             })?;
             hasher.update(name.as_bytes());
             hasher.update(&bytes);
+            // html.toml only matters to HTML pages: it has a fingerprint of its own.
+            let part = if name == "html.toml" {
+                &mut html_hasher
+            } else {
+                &mut text_hasher
+            };
+            part.update(name.as_bytes());
+            part.update(&bytes);
             Ok((p, String::from_utf8_lossy(&bytes).into_owned()))
         };
 
@@ -559,12 +573,10 @@ impl Lexicon {
                 .collect::<String>();
             Error::config_at(&hp, &html_text, where_is(&html_text, &probe), message)
         })?;
-        let fingerprint: String = hasher
-            .finalize()
-            .iter()
-            .take(8)
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let hex = |h: Sha256| -> String { h.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect() };
+        let fingerprint = hex(hasher);
+        let fingerprint_text = hex(text_hasher);
+        let fingerprint_html = hex(html_hasher);
 
         for c in &units.count {
             check_in(&up, &units_text, &c.unit, METRIC_UNITS, "unit")?;
@@ -679,6 +691,8 @@ impl Lexicon {
 
         Ok(Lexicon {
             fingerprint,
+            fingerprint_text,
+            fingerprint_html,
             abbreviations: Abbreviations {
                 expand,
                 long_of,

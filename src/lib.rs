@@ -15,10 +15,12 @@ pub mod extract;
 pub mod html;
 pub mod ingest;
 pub mod lexicon;
+pub mod lock;
 pub mod model;
 pub mod normalize;
 pub mod pipeline;
 pub mod publish;
+pub mod state;
 pub mod vntext;
 
 pub use error::{Error, Result};

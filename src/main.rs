@@ -1,5 +1,6 @@
 //! The `hoinghi` command line: a thin layer over the library.
 
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -9,20 +10,25 @@ use clap::{Parser, Subcommand};
 use hoinghi::config::Pipeline;
 use hoinghi::lexicon::Lexicon;
 use hoinghi::model::Normalized;
-use hoinghi::pipeline::{run, RunOptions};
+use hoinghi::pipeline::{run, RunOptions, RunOutcome};
 use hoinghi::{explain, extract, ingest, normalize, Error};
 
 const DEFAULT_PIPELINE: &str = "pipelines/ward-meetings.toml";
 
 /// Turns saved Vietnamese ward / commune meeting reports into Parquet tables.
 ///
-/// Point it at the folder your crawler saves pages into; it writes a snapshot of
-/// tables (documents, meetings, person_mentions, people, metrics, awards,
-/// unit_year_metrics, co_attendance) under OUT/snapshots/<run_id> and points
-/// OUT/current at it once complete.
+/// Point it at the folder your crawler saves pages into (.txt, .html, .jsonl
+/// dumps, optionally .gz / .zst); it writes a snapshot of tables (documents,
+/// meetings, person_mentions, people, metrics, awards, unit_year_metrics,
+/// co_attendance) under OUT/snapshots/<run_id> and points OUT/current at it
+/// once complete.
 ///
-/// Exit codes: 0 done (quarantined pages are reported, not failures),
-/// 1 the run failed, 2 bad usage or configuration.
+/// Runs are incremental: only new and changed files are read again, and a run
+/// that finds nothing changed publishes nothing and prints one line.
+///
+/// Exit codes: 0 done or nothing to do (quarantined pages are reported, not
+/// failures), 1 the run failed (the last snapshot is left as it was), 2 bad
+/// usage or configuration, 75 another run holds the output folder.
 #[derive(Parser)]
 #[command(name = "hoinghi", version, about, long_about)]
 struct Cli {
@@ -30,9 +36,15 @@ struct Cli {
     command: Command,
 }
 
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
 #[derive(Subcommand)]
 enum Command {
-    /// Run the whole pipeline and publish a snapshot.
+    /// Run the pipeline and publish a snapshot (only what changed is read again).
     Run {
         /// Pipeline file (settings and lexicons).
         #[arg(long, default_value = DEFAULT_PIPELINE)]
@@ -46,15 +58,27 @@ enum Command {
         /// Worker threads; default: all cores.
         #[arg(long)]
         threads: Option<usize>,
+        /// Re-extract every file, not only new and changed ones.
+        #[arg(long)]
+        full: bool,
+        /// Hash every file to find changes, instead of trusting size and modification time.
+        #[arg(long)]
+        verify: bool,
+        /// If another run holds the output folder, wait for it instead of exiting with code 75.
+        #[arg(long)]
+        wait: bool,
+        /// Log lines as text (default) or as JSON objects for log shippers.
+        #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+        log_format: LogFormat,
     },
     /// Print what was extracted from one page, each fact beside its evidence.
     Explain {
-        /// A page file (.txt).
+        /// A page file (.txt, .html, .jsonl, optionally compressed).
         page: PathBuf,
         #[arg(long, default_value = DEFAULT_PIPELINE)]
         pipeline: PathBuf,
     },
-    /// Stage 1 alone: list the files found under a folder, with format, size and hash.
+    /// Stage 1 alone: list the documents found under a folder, with format, size and hash.
     Ingest {
         /// Folder of pages.
         input: PathBuf,
@@ -65,7 +89,7 @@ enum Command {
         #[arg(long, default_value = DEFAULT_PIPELINE)]
         pipeline: PathBuf,
     },
-    /// Stage 3 alone: print one page's extracted rows as JSON lines.
+    /// Stage 3 alone: print one page's extracted rows.
     Extract {
         page: PathBuf,
         #[arg(long, default_value = DEFAULT_PIPELINE)]
@@ -93,25 +117,40 @@ fn one_file(page: &Path) -> anyhow::Result<ingest::InputFile> {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default(),
         size: meta.len(),
+        mtime_ns: 0,
     })
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("HOINGHI_LOG").unwrap_or_else(|_| "info".into());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if format == LogFormat::Json {
+        builder.json().init();
+    } else {
+        builder.with_ansi(std::io::stderr().is_terminal()).init();
+    }
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("HOINGHI_LOG").unwrap_or_else(|_| "warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    let format = match &cli.command {
+        Command::Run { log_format, .. } => *log_format,
+        _ => LogFormat::Text,
+    };
+    init_logging(format);
     match dispatch(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("hoinghi: {e:#}");
-            let config = e
-                .downcast_ref::<Error>()
-                .is_some_and(|e| matches!(e, Error::Config { .. } | Error::NoInput(_)));
-            ExitCode::from(if config { 2 } else { 1 })
+            let code = match e.downcast_ref::<Error>() {
+                Some(Error::Config { .. } | Error::NoInput(_)) => 2,
+                // EX_TEMPFAIL: cron may simply try again at the next tick.
+                Some(Error::Locked { .. }) => 75,
+                _ => 1,
+            };
+            ExitCode::from(code)
         }
     }
 }
@@ -123,24 +162,46 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
             input,
             out,
             threads,
+            full,
+            verify,
+            wait,
+            log_format: _,
         } => {
-            let s = run(&RunOptions {
+            let progress = std::io::stderr().is_terminal();
+            let opts = RunOptions {
                 pipeline,
                 input,
                 out,
                 threads,
-            })?;
-            let c = &s.counts;
-            println!(
-                "hoinghi: {} documents ({} new, {} changed, {} unchanged, {} removed), {} quarantined, in {:.2}s",
-                c.total, c.new, c.changed, c.unchanged, c.removed, c.quarantined, s.seconds
-            );
-            let rows: Vec<String> = s.rows.iter().map(|(t, n)| format!("{t} {n}")).collect();
-            println!("rows: {}", rows.join(", "));
-            for (source, why) in &s.quarantined {
-                println!("quarantined: {source}: {why}");
+                full,
+                verify,
+                wait,
+                progress,
+            };
+            match run(&opts)? {
+                RunOutcome::NothingChanged {
+                    snapshot,
+                    files,
+                    seconds,
+                } => {
+                    println!(
+                        "hoinghi: nothing changed in {files} input files since snapshot {snapshot}; no new snapshot ({seconds:.2}s)"
+                    );
+                }
+                RunOutcome::Published(s) => {
+                    let c = &s.counts;
+                    println!(
+                        "hoinghi: {} documents; files {} new, {} changed, {} unchanged, {} removed; {} quarantined, in {:.2}s",
+                        c.total, c.new, c.changed, c.unchanged, c.removed, c.quarantined, s.seconds
+                    );
+                    let rows: Vec<String> = s.rows.iter().map(|(t, n)| format!("{t} {n}")).collect();
+                    println!("rows: {}", rows.join(", "));
+                    for (source, why) in &s.quarantined {
+                        println!("quarantined: {source}: {why}");
+                    }
+                    println!("snapshot {} published at {}", s.run_id, s.snapshot.display());
+                }
             }
-            println!("snapshot {} published at {}", s.run_id, s.snapshot.display());
             Ok(())
         }
         Command::Explain { page, pipeline } => {

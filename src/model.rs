@@ -1,6 +1,35 @@
 //! The typed hand-offs between stages, and the rows CONTRACT.md publishes.
 
 use chrono::{NaiveDate, NaiveDateTime};
+use serde::{Deserialize, Deserializer, Serialize};
+
+/// Enumerated strings are `&'static str` in the rows; reading stored rows
+/// back maps them onto one copy of each value. Only the small enumerations of
+/// CONTRACT.md pass here, so the interned set stays bounded.
+fn intern(s: String) -> &'static str {
+    use std::collections::HashSet;
+    use std::sync::{LazyLock, Mutex};
+    static SEEN: LazyLock<Mutex<HashSet<&'static str>>> = LazyLock::new(|| Mutex::new(HashSet::new()));
+    let mut seen = SEEN.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(v) = seen.get(s.as_str()) {
+        return v;
+    }
+    let v: &'static str = Box::leak(s.into_boxed_str());
+    seen.insert(v);
+    v
+}
+
+/// A value from one of CONTRACT.md's enumerations. An alias, so that serde's
+/// derive does not take the field for data borrowed from its input.
+pub type Tag = &'static str;
+
+fn interned<'de, D: Deserializer<'de>>(d: D) -> Result<&'static str, D::Error> {
+    String::deserialize(d).map(intern)
+}
+
+fn interned_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<&'static str>, D::Error> {
+    Ok(Option::<String>::deserialize(d)?.map(intern))
+}
 
 /// A page format, as `documents.format` names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,19 +75,22 @@ pub struct RecordMeta {
 }
 
 /// One row of `documents`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DocumentRow {
     pub doc_id: String,
     pub source: String,
     pub content_sha256: String,
-    pub format: &'static str,
-    pub encoding: &'static str,
+    #[serde(deserialize_with = "interned")]
+    pub format: Tag,
+    #[serde(deserialize_with = "interned")]
+    pub encoding: Tag,
     pub title: Option<String>,
     /// Milliseconds since the epoch, UTC.
     pub published_at: Option<i64>,
     pub author: Option<String>,
     pub n_chars: i64,
-    pub status: &'static str,
+    #[serde(deserialize_with = "interned")]
+    pub status: Tag,
     pub error: Option<String>,
 }
 
@@ -96,14 +128,15 @@ pub enum Normalized {
 }
 
 /// One row of `meetings`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MeetingRow {
     pub meeting_id: String,
     pub doc_id: String,
     pub meeting_date: Option<NaiveDate>,
     pub date_text: Option<String>,
     pub year_inferred: bool,
-    pub time_of_day: Option<&'static str>,
+    #[serde(deserialize_with = "interned_opt")]
+    pub time_of_day: Option<Tag>,
     pub meeting_type: String,
     pub period_year: Option<i32>,
     pub period_half: Option<i8>,
@@ -116,7 +149,7 @@ pub struct MeetingRow {
 }
 
 /// One row of `person_mentions` (person_id is set by aggregate).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PersonMention {
     pub mention_id: String,
     pub meeting_id: String,
@@ -132,7 +165,7 @@ pub struct PersonMention {
 }
 
 /// One row of `metrics`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Figure {
     pub metric_id: String,
     pub meeting_id: String,
@@ -143,8 +176,10 @@ pub struct Figure {
     pub unit: String,
     pub value_high: Option<f64>,
     pub denominator: Option<f64>,
-    pub qualifier: &'static str,
-    pub kind: &'static str,
+    #[serde(deserialize_with = "interned")]
+    pub qualifier: Tag,
+    #[serde(deserialize_with = "interned")]
+    pub kind: Tag,
     pub period_year: Option<i32>,
     pub value_text: String,
     pub evidence: String,
@@ -153,14 +188,15 @@ pub struct Figure {
 }
 
 /// One row of `awards` (person_id is set by aggregate from `person_name`).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Award {
     pub award_id: String,
     pub meeting_id: String,
     pub doc_id: String,
     pub giver: Option<String>,
     pub award: String,
-    pub recipient_type: &'static str,
+    #[serde(deserialize_with = "interned")]
+    pub recipient_type: Tag,
     pub count: Option<i32>,
     pub person_id: Option<String>,
     pub person_name: Option<String>,
@@ -168,7 +204,7 @@ pub struct Award {
 }
 
 /// extract → aggregate: everything read from one document.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Extraction {
     pub document: DocumentRow,
     pub meeting: Option<MeetingRow>,

@@ -364,11 +364,11 @@ pub fn write_table(dir: &Path, table: &str, batch: &RecordBatch) -> Result<()> {
     Ok(())
 }
 
-/// Writes every table and the manifest into a hidden folder, moves it into
-/// `snapshots/<run_id>`, then points `current` at it with an atomic rename.
-/// The manifest's `stage_seconds.publish` and `finished_at` are filled in here,
-/// once the tables are written.
-pub fn publish(
+/// Writes every table and the manifest into a hidden folder, then moves it
+/// into `snapshots/<run_id>`. `current` is swapped separately
+/// ([`swap_current`]) once the run's state is written too. The manifest's
+/// `stage_seconds.publish` and `finished_at` are filled in here.
+pub fn write_snapshot(
     out: &Path,
     run_id: &str,
     tables: &Tables,
@@ -382,18 +382,31 @@ pub fn publish(
         fs::remove_dir_all(&tmp).map_err(write_error(&tmp))?;
     }
     fs::create_dir_all(&tmp).map_err(write_error(&tmp))?;
-    for table in TABLES {
-        write_table(&tmp, table, &batch(tables, table)?)?;
+    let result = (|| {
+        for table in TABLES {
+            write_table(&tmp, table, &batch(tables, table)?)?;
+        }
+        manifest["stage_seconds"]["publish"] = serde_json::json!(started.elapsed().as_secs_f64());
+        manifest["finished_at"] = serde_json::json!(chrono::Utc::now().to_rfc3339());
+        let manifest_path = tmp.join("_manifest.json");
+        let text = serde_json::to_string_pretty(&manifest).unwrap_or_default();
+        fs::write(&manifest_path, text).map_err(write_error(&manifest_path))?;
+        let final_dir = snapshots.join(run_id);
+        fs::rename(&tmp, &final_dir).map_err(write_error(&final_dir))?;
+        Ok(final_dir)
+    })();
+    if result.is_err() {
+        // A full disk or a failed write leaves no half snapshot behind.
+        let _ = fs::remove_dir_all(&tmp);
     }
-    manifest["stage_seconds"]["publish"] = serde_json::json!(started.elapsed().as_secs_f64());
-    manifest["finished_at"] = serde_json::json!(chrono::Utc::now().to_rfc3339());
-    let manifest_path = tmp.join("_manifest.json");
-    let text = serde_json::to_string_pretty(&manifest).unwrap_or_default();
-    fs::write(&manifest_path, text).map_err(write_error(&manifest_path))?;
-    let final_dir = snapshots.join(run_id);
-    fs::rename(&tmp, &final_dir).map_err(write_error(&final_dir))?;
+    result
+}
+
+/// Writes a snapshot and points `current` at it (no incremental state).
+pub fn publish(out: &Path, run_id: &str, tables: &Tables, manifest: serde_json::Value) -> Result<PathBuf> {
+    let dir = write_snapshot(out, run_id, tables, manifest)?;
     swap_current(out, run_id)?;
-    Ok(final_dir)
+    Ok(dir)
 }
 
 /// Points `OUT/current` at `snapshots/<run_id>` (a relative link) atomically.
@@ -415,6 +428,7 @@ pub fn current_snapshot(out: &Path) -> Option<String> {
 }
 
 /// Deletes the oldest snapshots beyond `keep`, never the one `current` names.
+/// Returns the snapshots left.
 pub fn prune(out: &Path, keep: usize) -> Result<Vec<String>> {
     let snapshots = out.join("snapshots");
     let current = current_snapshot(out);
@@ -427,15 +441,15 @@ pub fn prune(out: &Path, keep: usize) -> Result<Vec<String>> {
     };
     names.retain(|n| !n.starts_with('.'));
     names.sort();
-    let mut removed = Vec::new();
     let excess = names.len().saturating_sub(keep);
-    for name in names.into_iter().take(excess) {
-        if Some(&name) == current.as_ref() {
-            continue;
+    let mut left = Vec::new();
+    for (i, name) in names.into_iter().enumerate() {
+        if i < excess && Some(&name) != current.as_ref() {
+            let p = snapshots.join(&name);
+            fs::remove_dir_all(&p).map_err(write_error(&p))?;
+        } else {
+            left.push(name);
         }
-        let p = snapshots.join(&name);
-        fs::remove_dir_all(&p).map_err(write_error(&p))?;
-        removed.push(name);
     }
-    Ok(removed)
+    Ok(left)
 }

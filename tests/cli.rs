@@ -188,7 +188,13 @@ fn current_moves_and_old_snapshots_are_pruned() {
     let out = tmp.path().join("out");
     let pipeline = file.to_str().unwrap();
     let mut ids = Vec::new();
-    for _ in 0..3 {
+    for i in 0..3 {
+        // Each run has something new to publish.
+        std::fs::write(
+            input.join(format!("extra{i}.txt")),
+            "Đảng ủy xã Tân Hội họp tổng kết năm 2020.",
+        )
+        .unwrap();
         run_ok(&input, &out, &["--pipeline", pipeline]);
         ids.push(std::fs::read_link(out.join("current")).unwrap());
     }
@@ -207,9 +213,16 @@ fn current_moves_and_old_snapshots_are_pruned() {
     assert_eq!(left, newest);
     let manifest: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(out.join("current/_manifest.json")).unwrap()).unwrap();
-    assert_eq!(manifest["input_counts"]["unchanged"], 1);
-    assert_eq!(manifest["input_counts"]["new"], 0);
-    assert_eq!(manifest["row_counts"]["documents"], 1);
+    assert_eq!(manifest["input_counts"]["unchanged"], 3);
+    assert_eq!(manifest["input_counts"]["new"], 1);
+    assert_eq!(manifest["row_counts"]["documents"], 4);
+    // The state of pruned snapshots goes with them.
+    let mut states: Vec<String> = std::fs::read_dir(out.join("state/runs"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    states.sort();
+    assert_eq!(states, newest);
 }
 
 #[test]

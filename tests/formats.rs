@@ -73,6 +73,7 @@ fn read_one(dir: &Path, name: &str, bytes: &[u8]) -> Vec<Extraction> {
         path,
         source: name.to_string(),
         size: bytes.len() as u64,
+        mtime_ns: 0,
     };
     hoinghi::pipeline::process_file(&file, &lx, &p.read_settings())
 }
