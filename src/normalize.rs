@@ -7,7 +7,7 @@ use crate::html;
 use crate::lexicon::Lexicon;
 use crate::model::{DocumentRow, Format, Normalized, NormalizedDocument, Sentence, SourceDocument};
 use crate::vntext::decode::{decode, vietnamese_score};
-use crate::vntext::{date, fold_case_same_len, name, normalize_text};
+use crate::vntext::{date, fold_case_same_len, legacy, name, normalize_text};
 
 /// Below this share of Vietnamese words a page is not Vietnamese.
 const MIN_VIETNAMESE_SCORE: f64 = 0.12;
@@ -98,6 +98,11 @@ pub fn normalize(src: &SourceDocument, lx: &Lexicon) -> Normalized {
         }
     };
     let text = normalize_text(&page.text);
+    let text = if decoded.encoding == "tcvn3" {
+        legacy::restore_tcvn3_capitals(&text)
+    } else {
+        text
+    };
 
     let mut lines: Vec<String> = Vec::new();
     for raw in text.split(['\n', '\r', '\u{2028}', '\u{2029}']) {

@@ -834,3 +834,96 @@ mod tests {
         assert_eq!(syllable_score("UBND 1.020 ha"), 0.0);
     }
 }
+
+/// TCVN3 has no codes for toned capitals, so "Ngô Thị Ánh" decodes as "Ngô
+/// Thị ánh". Restores the capital where the context leaves no doubt: the first
+/// letter of a line or sentence, and a syllable inside a run of capitalised
+/// words (the word before is capitalised, the one after is capitalised or
+/// punctuation); and a word in capitals ("NGọC" is "NGỌC"). A name's last syllable before a lowercase word ("Lê Văn út
+/// phát biểu") stays lowercase: restoring it there would also capitalise
+/// "ở" in "Trần Văn Mười ở thôn 3". "Đảng ủy phường" stays as it is; "Đảng ủy," becomes "Đảng Ủy,",
+/// a difference of case only.
+pub fn restore_tcvn3_capitals(text: &str) -> String {
+    let starts_lower = |w: &str| w.chars().next().is_some_and(char::is_lowercase);
+    let capitalised = |w: &str| {
+        let mut cs = w.chars();
+        cs.next().is_some_and(char::is_uppercase) && cs.all(|c| !c.is_uppercase())
+    };
+    let capitalise = |w: &str| {
+        let mut cs = w.chars();
+        cs.next()
+            .map(|c| c.to_uppercase().chain(cs).collect::<String>())
+            .unwrap_or_default()
+    };
+    let mut out = String::with_capacity(text.len());
+    for (li, line) in text.split('\n').enumerate() {
+        if li > 0 {
+            out.push('\n');
+        }
+        let words: Vec<&str> = line.split(' ').collect();
+        let mut sentence_start = true;
+        for (i, w) in words.iter().enumerate() {
+            if i > 0 {
+                out.push(' ');
+            }
+            let letters = w.trim_start_matches(|c: char| !c.is_alphabetic());
+            let lead = &w[..w.len() - letters.len()];
+            let core = letters.trim_end_matches(|c: char| !c.is_alphabetic());
+            let prev_cap = i > 0 && capitalised(words[i - 1].trim_matches(|c: char| !c.is_alphabetic()));
+            let prev_ends_clause = i > 0 && words[i - 1].ends_with([',', ';', ':']);
+            let next = words.get(i + 1).copied().unwrap_or("");
+            let next_ok = next.is_empty() || capitalised(next) || !next.starts_with(char::is_alphabetic);
+            let restore = starts_lower(core)
+                && core.chars().next().is_some_and(|c| !c.is_ascii())
+                && (sentence_start
+                    || (prev_cap && !prev_ends_clause && (next_ok || core.len() != letters.len())));
+            // "NGọC áNH": a word in capitals whose toned letters came back lowercase.
+            let upper_count = core.chars().filter(|c| c.is_uppercase()).count();
+            let in_capitals =
+                upper_count >= 2 && core.chars().filter(|c| c.is_lowercase()).all(|c| !c.is_ascii());
+            if in_capitals {
+                out.push_str(&w.to_uppercase());
+            } else if restore {
+                out.push_str(lead);
+                out.push_str(&capitalise(letters));
+            } else {
+                out.push_str(w);
+            }
+            if !w.is_empty() {
+                sentence_start = w.ends_with(['.', '!', '?', '…']);
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod capital_tests {
+    use super::*;
+
+    #[test]
+    fn capitals_come_back_where_the_context_is_clear() {
+        let decoded = decode_tcvn3(
+            &encode_tcvn3("Đồng chí Ngô Thị Ánh, Ủy viên Ban Thường vụ. Ông Lê Văn Út phát biểu.").unwrap(),
+        );
+        assert_eq!(
+            decoded,
+            "Đồng chí Ngô Thị ánh, ủy viên Ban Thường vụ. Ông Lê Văn út phát biểu."
+        );
+        assert_eq!(
+            restore_tcvn3_capitals(&decoded),
+            "Đồng chí Ngô Thị Ánh, ủy viên Ban Thường vụ. Ông Lê Văn út phát biểu."
+        );
+        assert_eq!(
+            restore_tcvn3_capitals("ông Trần Văn Mười ở thôn 3"),
+            "Ông Trần Văn Mười ở thôn 3"
+        );
+        // A word in capitals is all capitals again; "Đảng", "Bộ" are left alone.
+        assert_eq!(
+            restore_tcvn3_capitals("NGọC áNH\nĐảng bộ Bộ ĐộI"),
+            "NGỌC ÁNH\nĐảng bộ Bộ ĐỘI"
+        );
+        assert_eq!(restore_tcvn3_capitals("Đảng ủy phường họp"), "Đảng ủy phường họp");
+        assert_eq!(restore_tcvn3_capitals("ủy ban nhân dân"), "Ủy ban nhân dân");
+    }
+}
