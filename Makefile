@@ -58,6 +58,7 @@ e2e: build venv
 	$(BIN) run --pipeline $(PIPELINE) --input $(E2E)/input --out $(E2E)/out
 	$(VPY) tests/e2e/check_snapshot.py $(E2E)/out --input $(E2E)/input --quarantined sample-data/bad
 	$(VPY) tests/e2e/readme_queries.py README.md $(E2E)/out/current
+	$(VPY) tests/e2e/run_notebook.py examples/analysis.ipynb $(E2E)/out/current $(E2E)/figures
 	$(VPY) tests/e2e/score_gate.py
 	@# The second batch of pages, written apart from the rules (sample-data/holdout).
 	rm -rf $(E2E)/holdout-out
