@@ -16,6 +16,16 @@ pub struct PipelineFile {
     pub input: InputSection,
     pub output: OutputSection,
     pub lexicons: LexiconSection,
+    #[serde(default)]
+    pub gazetteer: Option<GazetteerSection>,
+}
+
+/// The bundled administrative units (`pipelines/gazetteer/`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GazetteerSection {
+    /// Relative to the pipeline file.
+    pub file: PathBuf,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -90,6 +100,7 @@ pub struct Pipeline {
     pub input_root: PathBuf,
     pub output_root: PathBuf,
     pub lexicon_dir: PathBuf,
+    pub gazetteer_file: Option<PathBuf>,
 }
 
 /// Parses a TOML file into `T`, turning any error into one with file and line.
@@ -106,6 +117,25 @@ pub fn read_toml<T: DeserializeOwned>(path: &Path) -> Result<(T, String)> {
 }
 
 impl Pipeline {
+    /// The lexicons, with the gazetteer when the pipeline names one; a file
+    /// that cannot be read stops the run with its name.
+    pub fn rules(&self) -> Result<crate::lexicon::Lexicon> {
+        let mut lx = crate::lexicon::Lexicon::load(&self.lexicon_dir)?;
+        if let Some(path) = &self.gazetteer_file {
+            let g = crate::gazetteer::Gazetteer::load(path).map_err(|message| Error::Config {
+                path: path.clone(),
+                line: 1,
+                message,
+            })?;
+            let bytes = std::fs::read(path).map_err(|source| Error::Read {
+                path: path.clone(),
+                source,
+            })?;
+            lx.set_gazetteer(std::sync::Arc::new(g), &bytes);
+        }
+        Ok(lx)
+    }
+
     /// How ingest reads files under this pipeline.
     pub fn read_settings(&self) -> crate::ingest::ReadSettings {
         crate::ingest::ReadSettings {
@@ -145,6 +175,7 @@ impl Pipeline {
             input_root: resolve(&file.input.root, &project),
             output_root: resolve(&file.output.root, &project),
             lexicon_dir: resolve(&file.lexicons.dir, base),
+            gazetteer_file: file.gazetteer.as_ref().map(|g| resolve(&g.file, base)),
             file,
         })
     }

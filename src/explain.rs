@@ -54,6 +54,17 @@ pub fn report(x: &Extraction) -> String {
     let _ = writeln!(o, "  city        {}", opt(&m.city));
     let _ = writeln!(o, "  province    {}", opt(&m.province));
     let _ = writeln!(o, "  admin_code  {}", opt(&m.admin_code));
+    if m.successor_code.is_some() {
+        let _ = writeln!(
+            o,
+            "  since 2025  {} ({})",
+            opt(&m.successor_name),
+            opt(&m.successor_code)
+        );
+    }
+    for note in &x.notes {
+        let _ = writeln!(o, "  note        {note}");
+    }
 
     let _ = writeln!(o, "\npeople ({})", x.mentions.len());
     for p in &x.mentions {

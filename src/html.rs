@@ -16,6 +16,7 @@ pub struct HtmlRulesFile {
     pub published_meta: Vec<String>,
     pub published_text: Vec<String>,
     pub author: Vec<String>,
+    pub url: Vec<String>,
     pub min_article_chars: usize,
 }
 
@@ -28,6 +29,7 @@ pub struct HtmlRules {
     published_meta: Vec<Selector>,
     published_text: Vec<Selector>,
     author: Vec<Selector>,
+    url: Vec<Selector>,
     min_article_chars: usize,
 }
 
@@ -47,6 +49,7 @@ impl HtmlRules {
             published_meta: parse(&file.published_meta)?,
             published_text: parse(&file.published_text)?,
             author: parse(&file.author)?,
+            url: parse(&file.url)?,
             min_article_chars: file.min_article_chars,
         })
     }
@@ -61,6 +64,7 @@ pub struct Article {
     pub published: Option<String>,
     pub author: Option<String>,
     pub footer: String,
+    pub url: Option<String>,
 }
 
 /// The charset a page declares in its first bytes (`<meta charset=...>` or
@@ -185,6 +189,7 @@ fn first_text(doc: &Html, sels: &[Selector]) -> Option<String> {
             let t = v
                 .attr("content")
                 .or_else(|| v.attr("datetime"))
+                .or_else(|| v.attr("href"))
                 .map(str::to_string)
                 .unwrap_or_else(|| el.text().collect::<Vec<_>>().join(" "));
             let t = t.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -224,6 +229,7 @@ pub fn extract(html: &str, rules: &HtmlRules) -> Option<Article> {
             .or_else(|| first_text(&doc, &rules.published_text)),
         author: first_text(&doc, &rules.author),
         footer,
+        url: first_text(&doc, &rules.url),
     })
 }
 

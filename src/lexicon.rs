@@ -441,6 +441,8 @@ pub struct Lexicon {
     pub footer_start: Vec<Regex>,
     pub stamp: Regex,
     pub html: crate::html::HtmlRules,
+    /// The administrative units, when the pipeline names a gazetteer.
+    pub gazetteer: Option<std::sync::Arc<crate::gazetteer::Gazetteer>>,
 }
 
 const RECIPIENT_TYPES: &[&str] = &[
@@ -508,6 +510,19 @@ fn nonempty(path: &Path, text: &str, list: &[String], key: &str) -> Result<()> {
 }
 
 impl Lexicon {
+    /// Adds the gazetteer; its bytes join the fingerprints, as it shapes every meeting row.
+    pub fn set_gazetteer(&mut self, g: std::sync::Arc<crate::gazetteer::Gazetteer>, bytes: &[u8]) {
+        let mix = |fp: &str| -> String {
+            let mut h = Sha256::new();
+            h.update(fp.as_bytes());
+            h.update(bytes);
+            h.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect()
+        };
+        self.fingerprint = mix(&self.fingerprint);
+        self.fingerprint_text = mix(&self.fingerprint_text);
+        self.gazetteer = Some(g);
+    }
+
     pub fn load(dir: &Path) -> Result<Lexicon> {
         let mut hasher = Sha256::new();
         let mut text_hasher = Sha256::new();
@@ -797,6 +812,7 @@ impl Lexicon {
             footer_start,
             stamp,
             html,
+            gazetteer: None,
         })
     }
 

@@ -12,6 +12,7 @@ pub mod config;
 pub mod error;
 pub mod explain;
 pub mod extract;
+pub mod gazetteer;
 pub mod html;
 pub mod ingest;
 pub mod lexicon;

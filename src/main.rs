@@ -104,7 +104,7 @@ enum Command {
 
 fn load(pipeline: &Path) -> Result<(Pipeline, Lexicon), Error> {
     let p = Pipeline::load(pipeline)?;
-    let lx = Lexicon::load(&p.lexicon_dir)?;
+    let lx = p.rules()?;
     Ok((p, lx))
 }
 

@@ -118,6 +118,8 @@ pub struct NormalizedDocument {
     /// Byte spans of "Chịu trách nhiệm nội dung: ..." lines in `body`.
     pub editor_lines: Vec<(usize, usize)>,
     pub published_local: Option<NaiveDateTime>,
+    /// The page's URL, when its container gives one (a dump record, a canonical link).
+    pub url: Option<String>,
 }
 
 /// normalize's result: a page to extract from, or a quarantined row.
@@ -146,6 +148,12 @@ pub struct MeetingRow {
     pub city: Option<String>,
     pub province: Option<String>,
     pub admin_code: Option<String>,
+    /// Added beyond CONTRACT.md: the unit that took this one over in the July
+    /// 2025 reorganisation (for a post-2025 unit, itself), from the gazetteer.
+    #[serde(default)]
+    pub successor_code: Option<String>,
+    #[serde(default)]
+    pub successor_name: Option<String>,
 }
 
 /// One row of `person_mentions` (person_id is set by aggregate).
@@ -211,6 +219,9 @@ pub struct Extraction {
     pub mentions: Vec<PersonMention>,
     pub figures: Vec<Figure>,
     pub awards: Vec<Award>,
+    /// How facts that are not in the text were settled (`hoinghi explain`).
+    #[serde(default)]
+    pub notes: Vec<String>,
 }
 
 impl Extraction {
@@ -221,6 +232,7 @@ impl Extraction {
             mentions: Vec::new(),
             figures: Vec::new(),
             awards: Vec::new(),
+            notes: Vec::new(),
         }
     }
 }

@@ -246,6 +246,7 @@ pub fn normalize(src: &SourceDocument, lx: &Lexicon) -> Normalized {
         byline,
         editor_lines,
         published_local,
+        url: page.url,
     }))
 }
 
@@ -255,6 +256,7 @@ struct PageText {
     title: Option<String>,
     published: Option<String>,
     footer: String,
+    url: Option<String>,
 }
 
 /// The text of a page: a text file as it is; an HTML page's article, with the
@@ -266,6 +268,7 @@ fn page_text(src: &SourceDocument, decoded: &str, lx: &Lexicon) -> Result<PageTe
         _ => false,
     };
     let record = src.record.clone().unwrap_or_default();
+    let mut url = record.url.clone();
     let (mut text, title, published, author, footer) = if !html_body {
         (
             decoded.to_string(),
@@ -280,6 +283,7 @@ fn page_text(src: &SourceDocument, decoded: &str, lx: &Lexicon) -> Result<PageTe
                 .to_string()
         })?;
         let title = record.title.clone().or(a.title);
+        url = url.or(a.url);
         (
             a.text,
             title,
@@ -315,6 +319,7 @@ fn page_text(src: &SourceDocument, decoded: &str, lx: &Lexicon) -> Result<PageTe
         title,
         published,
         footer,
+        url,
     })
 }
 

@@ -324,7 +324,7 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome> {
     let started = chrono::Utc::now();
     let t0 = Instant::now();
     let pipeline = Pipeline::load(&opts.pipeline)?;
-    let lx = Lexicon::load(&pipeline.lexicon_dir)?;
+    let lx = pipeline.rules()?;
     let input = opts.input.clone().unwrap_or_else(|| pipeline.input_root.clone());
     let out = opts.out.clone().unwrap_or_else(|| pipeline.output_root.clone());
     let threads = opts

@@ -85,6 +85,9 @@ pub fn schema(table: &str) -> SchemaRef {
             utf8("city", true),
             utf8("province", true),
             utf8("admin_code", true),
+            // Beyond CONTRACT.md (see CHANGELOG.md): the July 2025 successor unit.
+            utf8("successor_code", true),
+            utf8("successor_name", true),
         ],
         "person_mentions" => vec![
             utf8("mention_id", false),
@@ -227,6 +230,8 @@ pub fn batch(tables: &Tables, table: &str) -> Result<RecordBatch> {
                 so(r.iter().map(|x| x.city.clone())),
                 so(r.iter().map(|x| x.province.clone())),
                 so(r.iter().map(|x| x.admin_code.clone())),
+                so(r.iter().map(|x| x.successor_code.clone())),
+                so(r.iter().map(|x| x.successor_name.clone())),
             ]
         }
         "person_mentions" => {

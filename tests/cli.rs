@@ -92,10 +92,7 @@ fn bad_inputs_are_quarantined_and_the_run_succeeds() {
 #[test]
 fn malformed_pipeline_file_exits_2_naming_file_and_line() {
     let tmp = tempfile::tempdir().unwrap();
-    let pipes = tmp.path().join("pipelines");
-    copy_dir(&root().join("pipelines"), &pipes);
-    copy_dir(&root().join("pipelines/lexicon"), &pipes.join("lexicon"));
-    let file = pipes.join("ward-meetings.toml");
+    let file = copy_pipelines(tmp.path());
     let text = std::fs::read_to_string(&file).unwrap();
     std::fs::write(
         &file,
@@ -124,9 +121,8 @@ fn malformed_pipeline_file_exits_2_naming_file_and_line() {
 #[test]
 fn broken_lexicon_exits_2_before_any_work() {
     let tmp = tempfile::tempdir().unwrap();
-    let pipes = tmp.path().join("pipelines");
-    copy_dir(&root().join("pipelines"), &pipes);
-    copy_dir(&root().join("pipelines/lexicon"), &pipes.join("lexicon"));
+    let file = copy_pipelines(tmp.path());
+    let pipes = file.parent().unwrap().to_path_buf();
     std::fs::write(
         pipes.join("lexicon/titles.toml"),
         "heads = [\"Bí thư\",\n  \"\"]\n",
@@ -172,10 +168,7 @@ fn bad_usage_exits_2() {
 #[test]
 fn current_moves_and_old_snapshots_are_pruned() {
     let tmp = tempfile::tempdir().unwrap();
-    let pipes = tmp.path().join("pipelines");
-    copy_dir(&root().join("pipelines"), &pipes);
-    copy_dir(&root().join("pipelines/lexicon"), &pipes.join("lexicon"));
-    let file = pipes.join("ward-meetings.toml");
+    let file = copy_pipelines(tmp.path());
     let text = std::fs::read_to_string(&file).unwrap();
     std::fs::write(&file, text.replace("snapshots_kept = 5", "snapshots_kept = 2")).unwrap();
     let input = tmp.path().join("in");

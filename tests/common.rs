@@ -68,3 +68,13 @@ pub fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// A copy of `pipelines/` (the pipeline file, lexicons and gazetteer) that a
+/// test may edit; returns the pipeline file.
+pub fn copy_pipelines(dir: &Path) -> PathBuf {
+    let pipes = dir.join("pipelines");
+    for sub in ["", "lexicon", "gazetteer"] {
+        copy_dir(&root().join("pipelines").join(sub), &pipes.join(sub));
+    }
+    pipes.join("ward-meetings.toml")
+}

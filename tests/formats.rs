@@ -239,10 +239,7 @@ fn good_pages_and_every_kind_of_bad_input() {
     )
     .unwrap();
 
-    let pipes = tmp.path().join("pipelines");
-    copy_dir(&root().join("pipelines"), &pipes);
-    copy_dir(&root().join("pipelines/lexicon"), &pipes.join("lexicon"));
-    let file = pipes.join("ward-meetings.toml");
+    let file = copy_pipelines(tmp.path());
     let cfg = std::fs::read_to_string(&file)
         .unwrap()
         .replace("max_file_bytes = 5_000_000", "max_file_bytes = 20_000");

@@ -43,10 +43,7 @@ fn assert_same_tables(a: &Path, b: &Path) {
 
 /// A pipeline copy whose lexicons a test may edit.
 fn own_pipeline(dir: &Path) -> std::path::PathBuf {
-    let pipes = dir.join("pipelines");
-    copy_dir(&root().join("pipelines"), &pipes);
-    copy_dir(&root().join("pipelines/lexicon"), &pipes.join("lexicon"));
-    pipes.join("ward-meetings.toml")
+    copy_pipelines(dir)
 }
 
 #[test]

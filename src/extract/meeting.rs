@@ -6,12 +6,15 @@ use std::collections::BTreeMap;
 use chrono::{Datelike, NaiveDate};
 
 use super::Page;
+use crate::gazetteer::UnitHints;
 use crate::model::{stable_id, MeetingRow};
 use crate::vntext::{date, name, normalize_text};
 
 /// The meeting row plus what the other extractors need to know of it.
 pub struct MeetingFacts {
     pub row: MeetingRow,
+    /// How the unit was or was not placed in the gazetteer.
+    pub notes: Vec<String>,
     /// Index of the first sentence after the title and date line.
     pub lead_end: usize,
 }
@@ -106,6 +109,45 @@ pub fn extract_meeting(page: &Page) -> MeetingFacts {
         province = city.clone().filter(|c| page.lx.province_list.contains(c));
     }
     let organizer = organizer(page, &zone, unit_name.as_deref());
+    let mut notes = Vec::new();
+    let mut unit_name = unit_name;
+    let (mut admin_code, mut successor_code, mut successor_name) = (None, None, None);
+    if let Some(g) = &page.lx.gazetteer {
+        let hints = UnitHints {
+            unit_type: unit_type.clone(),
+            unit_name: unit_name.clone(),
+            city: city.clone(),
+            province: province.clone(),
+            party_committee_level: committee_level(page),
+            url_host: page.doc.url.as_deref().and_then(url_host),
+            date: meeting_date.or(published),
+        };
+        let r = g.resolve(&hints);
+        notes.push(format!("gazetteer: {}", r.why));
+        if r.admin_code.is_some() {
+            admin_code = r.admin_code;
+            // The gazetteer's spelling, and the places above the unit it names.
+            unit_name = r.unit_name.or(unit_name);
+            city = if meeting_date.is_some_and(|d| d >= page.lx.districts_abolished) {
+                None
+            } else {
+                r.city.or(city)
+            };
+            province = r.province.or(province);
+            // A unit of the new map is its own successor: grouping by successor
+            // spans the reorganisation.
+            if r.era == Some(crate::gazetteer::Era::New) {
+                successor_code = admin_code.clone();
+                successor_name = unit_type
+                    .as_ref()
+                    .zip(unit_name.as_ref())
+                    .map(|(t, n)| format!("{t} {n}"));
+            } else {
+                successor_code = r.successor_code;
+                successor_name = r.successor_name;
+            }
+        }
+    }
 
     MeetingFacts {
         row: MeetingRow {
@@ -123,10 +165,32 @@ pub fn extract_meeting(page: &Page) -> MeetingFacts {
             unit_name,
             city,
             province,
-            admin_code: None,
+            admin_code,
+            successor_code,
+            successor_name,
         },
+        notes,
         lead_end: zone_end,
     }
+}
+
+/// The party committee level the page names most: "Thành ủy" puts the unit
+/// under a city, "Huyện ủy" under a rural district.
+fn committee_level(page: &Page) -> Option<String> {
+    let f = page.folded();
+    ["thành ủy", "huyện ủy", "quận ủy", "thị ủy"]
+        .iter()
+        .map(|c| (f.matches(c).count(), *c))
+        .filter(|(n, _)| *n > 0)
+        .max()
+        .map(|(_, c)| c.to_string())
+}
+
+/// The host of a URL: "https://phucla.hadong.hanoi.gov.vn/tin/1" -> "phucla.hadong.hanoi.gov.vn".
+fn url_host(url: &str) -> Option<String> {
+    let rest = url.split("://").nth(1).unwrap_or(url);
+    let host = rest.split(['/', '?', '#', ':']).next()?.trim().to_lowercase();
+    (!host.is_empty() && host.contains('.')).then_some(host)
 }
 
 /// A year-end review of year Y sits in December of Y or early in Y+1; a

@@ -111,5 +111,6 @@ pub fn extract(doc: &NormalizedDocument, lx: &Lexicon) -> Extraction {
         mentions,
         figures,
         awards,
+        notes: facts.notes,
     }
 }
