@@ -6,7 +6,7 @@ use chrono::{NaiveDateTime, TimeZone, Utc};
 use crate::html;
 use crate::lexicon::Lexicon;
 use crate::model::{DocumentRow, Format, Normalized, NormalizedDocument, Sentence, SourceDocument};
-use crate::vntext::decode::{decode, vietnamese_score};
+use crate::vntext::decode::{decode_declared, vietnamese_score};
 use crate::vntext::{date, fold_case_same_len, legacy, name, normalize_text};
 
 /// Below this share of Vietnamese words a page is not Vietnamese.
@@ -85,7 +85,13 @@ pub fn normalize(src: &SourceDocument, lx: &Lexicon) -> Normalized {
     if let Some(reason) = &src.rejected {
         return Normalized::Quarantined(Box::new(quarantine(src, reason.clone())));
     }
-    let decoded = match decode(&src.bytes) {
+    // An HTML page may say which charset it is in.
+    let declared = if src.format == Format::Html {
+        html::declared_charset(&src.bytes)
+    } else {
+        None
+    };
+    let decoded = match decode_declared(&src.bytes, declared.as_deref()) {
         Ok(d) => d,
         Err(e) => return Normalized::Quarantined(Box::new(quarantine(src, e.to_string()))),
     };
@@ -480,6 +486,59 @@ mod tests {
         assert_eq!(spans("vững mạnh…. Trong đó"), ["vững mạnh….", "Trong đó"]);
         assert_eq!(spans("ngày 1.020 đồng chí"), ["ngày 1.020 đồng chí"]);
         assert_eq!(spans("đã đặt ra .Chỉ đạo các"), ["đã đặt ra .", "Chỉ đạo các"]);
+    }
+
+    fn lexicon() -> Lexicon {
+        Lexicon::load(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("pipelines/lexicon")).unwrap()
+    }
+
+    fn page(text: &str) -> NormalizedDocument {
+        let src = SourceDocument {
+            doc_id: "d".into(),
+            source: "p.txt".into(),
+            format: Format::Txt,
+            content_sha256: String::new(),
+            bytes: text.as_bytes().to_vec(),
+            rejected: None,
+            record: None,
+        };
+        match normalize(&src, &lexicon()) {
+            Normalized::Ok(d) => *d,
+            Normalized::Quarantined(r) => panic!("{:?}", r.error),
+        }
+    }
+
+    #[test]
+    fn crawler_lines_and_clutter_leave_the_body_but_their_facts_stay() {
+        let d = page(concat!(
+            "\" date 2025-12-19 \"\n",
+            "Đảng ủy xã Tân Hội tổng kết năm 2024\n",
+            "12-01-2025 10:16\n",
+            "Chiều 10/1, Đảng ủy xã Tân Hội tổ chức hội nghị tổng kết.\n",
+            "anh-hoi-nghi-01.jpg\n",
+            "Quang cảnh hội nghị\n",
+            "Hoàng Bình\n",
+            "Trực tuyến: 131\n",
+            "Hôm nay: 1.204\n",
+            "Địa chỉ: thôn 3, xã Tân Hội\n",
+            "Chịu trách nhiệm nội dung: Lê Văn Tám - Chủ tịch UBND xã\n",
+            "Điện thoại: 0243.3636.123\n",
+        ));
+        assert_eq!(
+            d.body,
+            "Đảng ủy xã Tân Hội tổng kết năm 2024\nChiều 10/1, Đảng ủy xã Tân Hội tổ chức hội nghị tổng kết.\nHoàng Bình\nChịu trách nhiệm nội dung: Lê Văn Tám - Chủ tịch UBND xã"
+        );
+        assert_eq!(d.row.author.as_deref(), Some("Hoàng Bình"));
+        assert_eq!(d.editor_lines.len(), 1);
+        assert!(d.footer.contains("Địa chỉ: thôn 3, xã Tân Hội"));
+        // 10:16 in Vietnam is 03:16 UTC.
+        let utc = chrono::NaiveDate::from_ymd_opt(2025, 1, 12)
+            .unwrap()
+            .and_hms_opt(3, 16, 0)
+            .unwrap()
+            .and_utc();
+        assert_eq!(d.row.published_at, Some(utc.timestamp_millis()));
+        assert_eq!(d.row.n_chars, d.body.chars().count() as i64);
     }
 
     #[test]

@@ -154,6 +154,11 @@ fn one_page_in_every_form_gives_the_same_rows() {
     let vni = read_one(tmp.path(), "vni.txt", &encode_vni(&text).unwrap());
     assert_eq!(vni[0].document.encoding, "vni");
     assert_eq!(facts(&vni[0]), want, "VNI gives other rows");
+    // An HTML page in VNI that says so in its meta tag.
+    let vni_html = encode_vni(&cms_page(&text, "VNI")).unwrap();
+    let x = &read_one(tmp.path(), "vni.html", &vni_html)[0];
+    assert_eq!((x.document.format, x.document.encoding), ("html", "vni"));
+    assert_eq!(facts(x), want, "VNI HTML gives other rows");
     let tcvn3 = read_one(tmp.path(), "tcvn3.txt", &encode_tcvn3(&text).unwrap());
     assert_eq!(tcvn3[0].document.encoding, "tcvn3");
     let lower = |f: Facts| format!("{f:?}").to_lowercase();

@@ -63,8 +63,45 @@ fn control_bytes(bytes: &[u8]) -> usize {
         .count()
 }
 
-/// Decodes a page. `declared` is a charset the container named (an HTML meta
-/// tag), tried first when it is one of ours.
+/// Decodes a page whose container names a charset (an HTML `meta charset`).
+/// A charset of ours is honoured; valid UTF-8 stays UTF-8 whatever the label
+/// says (a page re-saved by a crawler keeps its old tag), and an unknown or
+/// absent label falls back to [`decode`].
+pub fn decode_declared(bytes: &[u8], declared: Option<&str>) -> Result<Decoded, DecodeError> {
+    let label = declared.map(|d| d.trim().to_lowercase().replace('_', "-"));
+    type Reader = fn(&[u8]) -> Option<String>;
+    let table: Option<(&'static str, Reader)> = match label.as_deref() {
+        Some("windows-1258" | "cp1258" | "x-cp1258") => Some(("windows-1258", |b| {
+            let (text, _, errors) = WINDOWS_1258.decode(b);
+            (!errors).then(|| text.into_owned())
+        })),
+        Some("tcvn3" | "tcvn" | "tcvn-5712" | "tcvn5712-3" | "vn3" | "x-viet-tcvn" | "abc") => {
+            Some(("tcvn3", |b| Some(super::legacy::decode_tcvn3(b))))
+        }
+        Some("vni" | "x-viet-vni" | "vni-windows") => Some(("vni", |b| Some(super::legacy::decode_vni(b)))),
+        _ => None,
+    };
+    match table {
+        Some((encoding, read))
+            if std::str::from_utf8(bytes).is_err() && !bytes.starts_with(b"\xEF\xBB\xBF") =>
+        {
+            if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+                return Err(DecodeError::Empty);
+            }
+            let controls = control_bytes(bytes);
+            if controls > 0 && controls * 100 >= bytes.len().max(1) {
+                return Err(DecodeError::Binary(controls));
+            }
+            read(bytes)
+                .map(|text| Decoded { text, encoding })
+                .ok_or(DecodeError::Undecodable)
+        }
+        _ => decode(bytes),
+    }
+}
+
+/// Decodes a page with no declared charset: UTF-16 by its BOM, UTF-8 when
+/// valid, else the legacy table that reads best.
 pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(DecodeError::Empty);
@@ -186,6 +223,26 @@ mod tests {
             decode(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0"),
             Err(DecodeError::Binary(_))
         ));
+    }
+
+    #[test]
+    fn a_declared_charset_is_honoured() {
+        use crate::vntext::legacy::{decode_tcvn3, encode_vni};
+        let text = "Đảng ủy phường tổ chức hội nghị";
+        let vni = encode_vni(text).unwrap();
+        // Told VNI, it reads VNI; told TCVN3, it reads the same bytes as TCVN3.
+        assert_eq!(decode_declared(&vni, Some("VNI")).unwrap().text, text);
+        let as_tcvn3 = decode_declared(&vni, Some("tcvn3")).unwrap();
+        assert_eq!((as_tcvn3.encoding, as_tcvn3.text), ("tcvn3", decode_tcvn3(&vni)));
+        // Valid UTF-8 wins over a stale label; no label falls back to detection.
+        assert_eq!(
+            decode_declared(text.as_bytes(), Some("windows-1258"))
+                .unwrap()
+                .encoding,
+            "utf-8"
+        );
+        assert_eq!(decode_declared(&vni, None).unwrap().encoding, "vni");
+        assert_eq!(decode_declared(&vni, Some("koi8-r")).unwrap().encoding, "vni");
     }
 
     #[test]
