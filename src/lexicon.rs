@@ -54,6 +54,8 @@ pub struct Hit {
 /// carries the index of the entry it came from.
 pub struct PhraseSet {
     ac: Option<AhoCorasick>,
+    /// The same phrases, searched only at one position: longest first.
+    anchored: Option<AhoCorasick>,
     entry_of: Vec<usize>,
     pattern_len: Vec<usize>,
 }
@@ -82,8 +84,20 @@ impl PhraseSet {
                     .expect("phrase automaton builds from plain strings"),
             )
         };
+        let anchored = if patterns.is_empty() {
+            None
+        } else {
+            Some(
+                AhoCorasickBuilder::new()
+                    .match_kind(MatchKind::LeftmostLongest)
+                    .start_kind(aho_corasick::StartKind::Anchored)
+                    .build(&patterns)
+                    .expect("phrase automaton builds from plain strings"),
+            )
+        };
         PhraseSet {
             ac,
+            anchored,
             entry_of,
             pattern_len,
         }
@@ -135,33 +149,36 @@ impl PhraseSet {
         !self.all(folded).is_empty()
     }
 
-    /// The longest phrase that starts exactly at `at`.
+    /// The longest phrase that starts exactly at `at` and stands as whole words.
     pub fn at(&self, folded: &str, at: usize) -> Option<Hit> {
-        let tail = &folded[at..];
+        let bounded = |e: usize| {
+            let pat = &folded[at..e];
+            let first_word = pat.chars().next().is_some_and(char::is_alphanumeric);
+            let last_word = pat.chars().next_back().is_some_and(char::is_alphanumeric);
+            (!last_word || no_word_after(folded, e)) && (!first_word || no_word_before(folded, at))
+        };
+        // Fast path: the longest phrase there, found without scanning the rest.
+        let anchored = self.anchored.as_ref()?;
+        let input = aho_corasick::Input::new(&folded[at..]).anchored(aho_corasick::Anchored::Yes);
+        let m = anchored.find(input)?;
+        if bounded(at + m.end()) {
+            return Some(Hit {
+                id: self.entry_of[m.pattern().as_usize()],
+                start: at,
+                end: at + m.end(),
+            });
+        }
+        // The longest one breaks a word ("thu" in "thuế"): try the shorter ones.
         let ac = self.ac.as_ref()?;
+        let tail = &folded[at..(at + m.end())];
         ac.find_overlapping_iter(tail)
-            .filter(|m| m.start() == 0)
-            .filter(|m| {
-                let e = at + m.end();
-                let pat = &folded[at..e];
-                let first_word = pat.chars().next().is_some_and(char::is_alphanumeric);
-                let last_word = pat.chars().next_back().is_some_and(char::is_alphanumeric);
-                (!last_word || no_word_after(folded, e)) && (!first_word || no_word_before(folded, at))
-            })
+            .filter(|m| m.start() == 0 && bounded(at + m.end()))
             .max_by_key(|m| m.end())
             .map(|m| Hit {
                 id: self.entry_of[m.pattern().as_usize()],
                 start: at,
                 end: at + m.end(),
             })
-    }
-
-    /// The longest phrase that ends exactly at `at`.
-    pub fn ending_at(&self, folded: &str, at: usize) -> Option<Hit> {
-        self.all(&folded[..at])
-            .into_iter()
-            .filter(|h| h.end == at)
-            .max_by_key(|h| h.end - h.start)
     }
 
     pub fn len(&self) -> usize {
