@@ -121,6 +121,25 @@ fn one_file(page: &Path) -> anyhow::Result<ingest::InputFile> {
     })
 }
 
+/// Reads one page file (a dump gives several documents) and hands each
+/// readable document to `show`; quarantined ones are reported.
+fn each_document(
+    page: &Path,
+    pipeline: &Path,
+    show: impl Fn(&hoinghi::model::NormalizedDocument, &Lexicon),
+) -> anyhow::Result<()> {
+    let (p, lx) = load(pipeline)?;
+    for src in ingest::read(&one_file(page)?, &p.read_settings()) {
+        match normalize::normalize(&src, &lx) {
+            Normalized::Quarantined(row) => {
+                println!("{}: quarantined: {}", row.source, row.error.unwrap_or_default())
+            }
+            Normalized::Ok(doc) => show(&doc, &lx),
+        }
+    }
+    Ok(())
+}
+
 fn init_logging(format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("HOINGHI_LOG").unwrap_or_else(|_| "info".into());
     let builder = tracing_subscriber::fmt()
@@ -231,56 +250,34 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Normalize { page, pipeline } => {
-            let (p, lx) = load(&pipeline)?;
-            for src in ingest::read(&one_file(&page)?, &p.read_settings()) {
-                match normalize::normalize(&src, &lx) {
-                    Normalized::Quarantined(row) => {
-                        println!("{}: quarantined: {}", row.source, row.error.unwrap_or_default())
-                    }
-                    Normalized::Ok(doc) => {
-                        println!(
-                            "# {}: encoding {}, {} chars, {} sentences",
-                            doc.row.source,
-                            doc.row.encoding,
-                            doc.row.n_chars,
-                            doc.sentences.len()
-                        );
-                        for s in &doc.sentences {
-                            println!("[{}] {}", s.paragraph, &doc.body[s.start..s.end]);
-                        }
-                        if !doc.footer.is_empty() {
-                            println!("# footer (kept aside)\n{}", doc.footer.trim_end());
-                        }
-                    }
-                }
+        Command::Normalize { page, pipeline } => each_document(&page, &pipeline, |doc, _| {
+            println!(
+                "# {}: encoding {}, {} chars, {} sentences",
+                doc.row.source,
+                doc.row.encoding,
+                doc.row.n_chars,
+                doc.sentences.len()
+            );
+            for s in &doc.sentences {
+                println!("[{}] {}", s.paragraph, &doc.body[s.start..s.end]);
             }
-            Ok(())
-        }
-        Command::Extract { page, pipeline } => {
-            let (p, lx) = load(&pipeline)?;
-            for src in ingest::read(&one_file(&page)?, &p.read_settings()) {
-                match normalize::normalize(&src, &lx) {
-                    Normalized::Quarantined(row) => {
-                        println!("{}: quarantined: {}", row.source, row.error.unwrap_or_default())
-                    }
-                    Normalized::Ok(doc) => {
-                        let x = extract::extract(&doc, &lx);
-                        println!("{:#?}", x.meeting);
-                        for m in &x.mentions {
-                            println!("{m:?}");
-                        }
-                        for f in &x.figures {
-                            println!("{f:?}");
-                        }
-                        for a in &x.awards {
-                            println!("{a:?}");
-                        }
-                    }
-                }
+            if !doc.footer.is_empty() {
+                println!("# footer (kept aside)\n{}", doc.footer.trim_end());
             }
-            Ok(())
-        }
+        }),
+        Command::Extract { page, pipeline } => each_document(&page, &pipeline, |doc, lx| {
+            let x = extract::extract(doc, lx);
+            println!("{:#?}", x.meeting);
+            for m in &x.mentions {
+                println!("{m:?}");
+            }
+            for f in &x.figures {
+                println!("{f:?}");
+            }
+            for a in &x.awards {
+                println!("{a:?}");
+            }
+        }),
         Command::Check { pipeline } => {
             let (p, lx) = load(&pipeline)?;
             println!(

@@ -6,16 +6,7 @@ mod common;
 use arrow_array::{Array, StringArray};
 use common::*;
 
-const TABLES: [&str; 8] = [
-    "documents",
-    "meetings",
-    "person_mentions",
-    "people",
-    "metrics",
-    "awards",
-    "unit_year_metrics",
-    "co_attendance",
-];
+use hoinghi::publish::TABLES;
 
 #[test]
 fn same_rows_with_one_thread_and_four() {

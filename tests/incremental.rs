@@ -11,16 +11,7 @@ use std::time::Duration;
 
 use common::*;
 
-const TABLES: [&str; 8] = [
-    "documents",
-    "meetings",
-    "person_mentions",
-    "people",
-    "metrics",
-    "awards",
-    "unit_year_metrics",
-    "co_attendance",
-];
+use hoinghi::publish::TABLES;
 
 fn pages() -> Vec<std::path::PathBuf> {
     let mut v: Vec<_> = std::fs::read_dir(root().join("sample-data/pages"))

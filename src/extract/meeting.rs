@@ -15,8 +15,6 @@ pub struct MeetingFacts {
     pub row: MeetingRow,
     /// How the unit was or was not placed in the gazetteer.
     pub notes: Vec<String>,
-    /// Index of the first sentence after the title and date line.
-    pub lead_end: usize,
 }
 
 /// How many sentences after the title can hold the lead.
@@ -170,7 +168,6 @@ pub fn extract_meeting(page: &Page) -> MeetingFacts {
             successor_name,
         },
         notes,
-        lead_end: zone_end,
     }
 }
 
