@@ -95,6 +95,17 @@ enum Command {
         #[arg(long, default_value = DEFAULT_PIPELINE)]
         pipeline: PathBuf,
     },
+    /// Stages 1 to 4 without publishing: read a folder, aggregate, and print
+    /// the row counts and the first rows of people, unit_year_metrics and co_attendance.
+    Aggregate {
+        /// Folder of pages.
+        input: PathBuf,
+        #[arg(long, default_value = DEFAULT_PIPELINE)]
+        pipeline: PathBuf,
+        /// Rows to print of each aggregated table.
+        #[arg(long, default_value_t = 10)]
+        rows: usize,
+    },
     /// Check a pipeline file and its lexicons, and say what they hold.
     Check {
         #[arg(long, default_value = DEFAULT_PIPELINE)]
@@ -278,6 +289,71 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
                 println!("{a:?}");
             }
         }),
+        Command::Aggregate {
+            input,
+            pipeline,
+            rows,
+        } => {
+            let (p, lx) = load(&pipeline)?;
+            let files = ingest::discover(&input)?;
+            let refs: Vec<&ingest::InputFile> = files.iter().collect();
+            let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+            let (per_file, _) =
+                hoinghi::pipeline::extract_all(&refs, &lx, &p.read_settings(), threads, None)?;
+            let t = hoinghi::aggregate::aggregate(per_file.into_iter().flatten().collect())?;
+            println!(
+                "documents {}, meetings {}, person_mentions {}, metrics {}, awards {}, people {}, unit_year_metrics {}, co_attendance {}",
+                t.documents.len(),
+                t.meetings.len(),
+                t.person_mentions.len(),
+                t.metrics.len(),
+                t.awards.len(),
+                t.people.len(),
+                t.unit_year_metrics.len(),
+                t.co_attendance.len()
+            );
+            println!("\npeople (most meetings first):");
+            let mut people = t.people.clone();
+            people.sort_by(|a, b| b.n_meetings.cmp(&a.n_meetings).then(a.name.cmp(&b.name)));
+            for r in people.iter().take(rows) {
+                println!(
+                    "  {} ({} meetings, {:?} .. {:?}) {:?} {:?}",
+                    r.name, r.n_meetings, r.first_seen, r.last_seen, r.latest_titles, r.units
+                );
+            }
+            println!("\nunit_year_metrics:");
+            for r in t.unit_year_metrics.iter().take(rows) {
+                println!(
+                    "  {} {} {} {} {} {} = {} ({} sources)",
+                    r.unit_type.as_deref().unwrap_or("-"),
+                    r.unit_name.as_deref().unwrap_or("-"),
+                    r.year,
+                    r.indicator,
+                    r.kind,
+                    r.unit,
+                    r.value,
+                    r.n_sources
+                );
+            }
+            println!("\nco_attendance (most meetings first):");
+            let names: std::collections::HashMap<&str, &str> = t
+                .people
+                .iter()
+                .map(|p| (p.person_id.as_str(), p.name.as_str()))
+                .collect();
+            let mut pairs = t.co_attendance.clone();
+            pairs.sort_by_key(|p| std::cmp::Reverse(p.n_meetings));
+            for r in pairs.iter().take(rows) {
+                let name = |id: &str| names.get(id).copied().unwrap_or("?").to_string();
+                println!(
+                    "  {} + {}: {} meetings",
+                    name(&r.person_a),
+                    name(&r.person_b),
+                    r.n_meetings
+                );
+            }
+            Ok(())
+        }
         Command::Check { pipeline } => {
             let (p, lx) = load(&pipeline)?;
             println!(

@@ -218,3 +218,29 @@ fn explain_shows_facts_beside_evidence() {
     assert!(s.contains("« "), "{s}");
     assert!(s.contains("21460000000"), "{s}");
 }
+
+#[test]
+fn stage_subcommands_print_what_they_make() {
+    let o = hoinghi(&["ingest", "sample-data/pages"]);
+    assert!(o.status.success());
+    assert_eq!(String::from_utf8_lossy(&o.stdout).lines().count(), 15);
+    let o = hoinghi(&[
+        "normalize",
+        "sample-data/pages/05_tran_hung_dao_tong_ket_2021.txt",
+    ]);
+    let s = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        s.starts_with("# 05_tran_hung_dao_tong_ket_2021.txt: encoding utf-8"),
+        "{s}"
+    );
+    let o = hoinghi(&["extract", "sample-data/pages/05_tran_hung_dao_tong_ket_2021.txt"]);
+    assert!(String::from_utf8_lossy(&o.stdout).contains("Hoàng Minh Sơn"));
+    let o = hoinghi(&["aggregate", "sample-data/pages", "--rows", "3"]);
+    let s = String::from_utf8_lossy(&o.stdout);
+    assert!(s.starts_with("documents 15, meetings 15,"), "{s}");
+    assert!(
+        s.contains("Minh Châu + Đỗ Minh Khuê: 2 meetings")
+            || s.contains("Đỗ Minh Khuê + Minh Châu: 2 meetings"),
+        "{s}"
+    );
+}
