@@ -117,6 +117,22 @@ pub fn read_toml<T: DeserializeOwned>(path: &Path) -> Result<(T, String)> {
 }
 
 impl Pipeline {
+    /// Fingerprints of every rules file (lexicons and gazetteer), read but not
+    /// compiled: enough to tell whether the rules changed since the last run.
+    pub fn fingerprints(&self) -> Result<crate::lexicon::Fingerprints> {
+        let prints = crate::lexicon::fingerprints(&self.lexicon_dir)?;
+        Ok(match &self.gazetteer_file {
+            Some(path) => {
+                let bytes = std::fs::read(path).map_err(|source| Error::Read {
+                    path: path.clone(),
+                    source,
+                })?;
+                prints.with(&bytes)
+            }
+            None => prints,
+        })
+    }
+
     /// The lexicons, with the gazetteer when the pipeline names one; a file
     /// that cannot be read stops the run with its name.
     pub fn rules(&self) -> Result<crate::lexicon::Lexicon> {
@@ -127,11 +143,7 @@ impl Pipeline {
                 line: 1,
                 message,
             })?;
-            let bytes = std::fs::read(path).map_err(|source| Error::Read {
-                path: path.clone(),
-                source,
-            })?;
-            lx.set_gazetteer(std::sync::Arc::new(g), &bytes);
+            lx.set_gazetteer(std::sync::Arc::new(g), self.fingerprints()?);
         }
         Ok(lx)
     }

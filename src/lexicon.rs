@@ -190,6 +190,71 @@ impl PhraseSet {
     }
 }
 
+/// The lexicon files, read in this order.
+pub const LEXICON_FILES: [&str; 11] = [
+    "abbreviations.toml",
+    "titles.toml",
+    "people.toml",
+    "roles.toml",
+    "units.toml",
+    "indicators.toml",
+    "figures.toml",
+    "awards.toml",
+    "meetings.toml",
+    "clutter.toml",
+    "html.toml",
+];
+
+/// Hashes of the rules' files: all of them, those every page goes through, and
+/// html.toml, which only HTML pages and bodies go through.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fingerprints {
+    pub all: String,
+    pub text: String,
+    pub html: String,
+}
+
+impl Fingerprints {
+    /// The same fingerprints with more bytes that every page depends on (the gazetteer).
+    pub fn with(self, bytes: &[u8]) -> Fingerprints {
+        let mix = |fp: &str| -> String {
+            let mut h = Sha256::new();
+            h.update(fp.as_bytes());
+            h.update(bytes);
+            h.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect()
+        };
+        Fingerprints {
+            all: mix(&self.all),
+            text: mix(&self.text),
+            html: self.html,
+        }
+    }
+}
+
+/// Fingerprints of a lexicon folder's files, without compiling them: what an
+/// incremental run needs to tell whether the rules changed.
+pub fn fingerprints(dir: &Path) -> Result<Fingerprints> {
+    let (mut all, mut text, mut html) = (Sha256::new(), Sha256::new(), Sha256::new());
+    for name in LEXICON_FILES {
+        let p = dir.join(name);
+        let bytes = std::fs::read(&p).map_err(|source| Error::Read {
+            path: p.clone(),
+            source,
+        })?;
+        all.update(name.as_bytes());
+        all.update(&bytes);
+        let part = if name == "html.toml" { &mut html } else { &mut text };
+        part.update(name.as_bytes());
+        part.update(&bytes);
+    }
+    let hex = |h: Sha256| -> String { h.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect() };
+    Ok(Fingerprints {
+        all: hex(all),
+        text: hex(text),
+        html: hex(html),
+    })
+}
+
 // ---- The files, as written ----
 
 #[derive(Deserialize)]
@@ -527,39 +592,22 @@ fn nonempty(path: &Path, text: &str, list: &[String], key: &str) -> Result<()> {
 }
 
 impl Lexicon {
-    /// Adds the gazetteer; its bytes join the fingerprints, as it shapes every meeting row.
-    pub fn set_gazetteer(&mut self, g: std::sync::Arc<crate::gazetteer::Gazetteer>, bytes: &[u8]) {
-        let mix = |fp: &str| -> String {
-            let mut h = Sha256::new();
-            h.update(fp.as_bytes());
-            h.update(bytes);
-            h.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect()
-        };
-        self.fingerprint = mix(&self.fingerprint);
-        self.fingerprint_text = mix(&self.fingerprint_text);
+    /// Adds the gazetteer, and the fingerprints that cover it too.
+    pub fn set_gazetteer(&mut self, g: std::sync::Arc<crate::gazetteer::Gazetteer>, prints: Fingerprints) {
+        self.fingerprint = prints.all;
+        self.fingerprint_text = prints.text;
+        self.fingerprint_html = prints.html;
         self.gazetteer = Some(g);
     }
 
     pub fn load(dir: &Path) -> Result<Lexicon> {
-        let mut hasher = Sha256::new();
-        let mut text_hasher = Sha256::new();
-        let mut html_hasher = Sha256::new();
-        let mut load = |name: &str| -> Result<(std::path::PathBuf, String)> {
+        let prints = fingerprints(dir)?;
+        let load = |name: &str| -> Result<(std::path::PathBuf, String)> {
             let p = dir.join(name);
             let bytes = std::fs::read(&p).map_err(|source| Error::Read {
                 path: p.clone(),
                 source,
             })?;
-            hasher.update(name.as_bytes());
-            hasher.update(&bytes);
-            // html.toml only matters to HTML pages: it has a fingerprint of its own.
-            let part = if name == "html.toml" {
-                &mut html_hasher
-            } else {
-                &mut text_hasher
-            };
-            part.update(name.as_bytes());
-            part.update(&bytes);
             Ok((p, String::from_utf8_lossy(&bytes).into_owned()))
         };
 
@@ -605,10 +653,11 @@ impl Lexicon {
                 .collect::<String>();
             Error::config_at(&hp, &html_text, where_is(&html_text, &probe), message)
         })?;
-        let hex = |h: Sha256| -> String { h.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect() };
-        let fingerprint = hex(hasher);
-        let fingerprint_text = hex(text_hasher);
-        let fingerprint_html = hex(html_hasher);
+        let Fingerprints {
+            all: fingerprint,
+            text: fingerprint_text,
+            html: fingerprint_html,
+        } = prints;
 
         for c in &units.count {
             check_in(&up, &units_text, &c.unit, METRIC_UNITS, "unit")?;
@@ -659,7 +708,7 @@ impl Lexicon {
             None
         } else {
             Some(
-                Regex::new(&format!(r"\b({})(\p{{Ll}})", glued_list.join("|"))).map_err(|e| {
+                Regex::new(&format!(r"(?-u:\b)({})(\p{{Ll}})", glued_list.join("|"))).map_err(|e| {
                     Error::config_at(
                         &p,
                         &abbr_text,

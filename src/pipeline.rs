@@ -19,7 +19,7 @@ use crate::config::Pipeline;
 use crate::error::{Error, Result};
 use crate::extract::extract;
 use crate::ingest::{self, InputFile, ReadSettings};
-use crate::lexicon::Lexicon;
+use crate::lexicon::{Fingerprints, Lexicon};
 use crate::lock;
 use crate::model::{Extraction, Normalized, SourceDocument};
 use crate::normalize::{normalize, quarantine};
@@ -183,7 +183,7 @@ pub fn extract_all(
 /// The key of the rules that read a file: the rules version, the settings of
 /// ingest, and the lexicons that apply to its format (html.toml only matters
 /// to HTML pages and dumps, which may hold HTML bodies).
-fn rules_key(pipeline: &Pipeline, lx: &Lexicon, source: &str) -> String {
+fn rules_key(pipeline: &Pipeline, prints: &Fingerprints, source: &str) -> String {
     let lower = source.to_lowercase();
     let html_too = [".html", ".htm", ".xhtml", ".jsonl", ".ndjson"]
         .iter()
@@ -193,9 +193,9 @@ fn rules_key(pipeline: &Pipeline, lx: &Lexicon, source: &str) -> String {
     h.update(&pipeline.file.rules_version);
     h.update(pipeline.file.input.max_file_bytes.to_le_bytes());
     h.update(format!("{:?}", pipeline.file.input.jsonl));
-    h.update(&lx.fingerprint_text);
+    h.update(&prints.text);
     if html_too {
-        h.update(&lx.fingerprint_html);
+        h.update(&prints.html);
     }
     h.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect()
 }
@@ -324,7 +324,11 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome> {
     let started = chrono::Utc::now();
     let t0 = Instant::now();
     let pipeline = Pipeline::load(&opts.pipeline)?;
-    let lx = pipeline.rules()?;
+    // Only the rules' fingerprints until it is clear there is work: a run that
+    // finds nothing changed compiles no lexicon and loads no gazetteer. When the
+    // rules did change (or there is no previous run), they are compiled now, so
+    // a malformed lexicon stops the run before anything is written.
+    let prints = pipeline.fingerprints()?;
     let input = opts.input.clone().unwrap_or_else(|| pipeline.input_root.clone());
     let out = opts.out.clone().unwrap_or_else(|| pipeline.output_root.clone());
     let threads = opts
@@ -332,6 +336,19 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome> {
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
         .max(1);
     let settings = pipeline.read_settings();
+    let key_of = |source: &str| rules_key(&pipeline, &prints, source);
+    let current_before = publish::current_snapshot(&out);
+    let state_before = current_before
+        .as_deref()
+        .and_then(|id| state::load_files(&out, id));
+    let rules_unchanged = state_before
+        .as_ref()
+        .is_some_and(|prev| !prev.is_empty() && prev.iter().all(|(src, st)| st.rules_key == key_of(src)));
+    let mut rules = if rules_unchanged {
+        None
+    } else {
+        Some(pipeline.rules()?)
+    };
     let files = ingest::discover(&input)?;
     std::fs::create_dir_all(&out).map_err(|source| Error::Write {
         path: out.clone(),
@@ -347,9 +364,13 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome> {
 
     // What changed since the snapshot `current` names.
     let t = Instant::now();
+    // Under the lock, `current` may have moved on since it was first read.
     let current = publish::current_snapshot(&out);
-    let previous = current.as_deref().and_then(|id| state::load_files(&out, id));
-    let key_of = |source: &str| rules_key(&pipeline, &lx, source);
+    let previous = if current == current_before {
+        state_before
+    } else {
+        current.as_deref().and_then(|id| state::load_files(&out, id))
+    };
     let plan = plan(&files, previous.as_ref(), &key_of, opts.full, opts.verify);
     let t_plan = t.elapsed();
     if let (Some(id), Some(prev)) = (&current, &previous) {
@@ -376,6 +397,10 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome> {
         plan.read.len()
     );
 
+    let lx = match rules.take() {
+        Some(lx) => lx,
+        None => pipeline.rules()?,
+    };
     let t = Instant::now();
     let bar = opts.progress.then(|| {
         let b = indicatif::ProgressBar::new(plan.read.len() as u64);
@@ -436,7 +461,7 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome> {
             "name": pipeline.file.name,
             "file": pipeline.path.display().to_string(),
             "rules_version": pipeline.file.rules_version,
-            "lexicon_fingerprint": lx.fingerprint,
+            "rules_fingerprint": prints.all,
         },
         "input_root": input.display().to_string(),
         "threads": threads,

@@ -16,7 +16,7 @@ static NUMBER: LazyLock<Regex> =
 
 /// Document numbers and codes: "22-NQ/TW", "số 10-CT/TW", "QĐ-UBND".
 static DOC_NUMBER: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\b\d+[-/][A-ZĐ][A-ZĐa-zđ]*(?:[-/][A-ZĐ][A-ZĐa-zđ]*)*")
+    Regex::new(r"(?-u:\b)\d+[-/][A-ZĐ][A-ZĐa-zđ]*(?:[-/][A-ZĐ][A-ZĐa-zđ]*)*")
         .expect("valid document-number pattern")
 });
 

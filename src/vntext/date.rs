@@ -87,17 +87,17 @@ pub static LEAD_DATE: LazyLock<Regex> = LazyLock::new(|| {
 /// Any written date or month: "11/1/2022", "ngày 8/1", "tháng 6/2021",
 /// "08/12/2023", "12-01-2022": spans that are never figures.
 pub static ANY_DATE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\b\d{1,2}\s*[/\-.]\s*\d{1,2}\s*[/\-.]\s*\d{4}\b|(?:ngày|sáng|chiều|tối|hôm|đến|từ|tháng)\s+\d{1,2}\s*/\s*\d{1,4}\b|\b\d{1,2}/\d{4}\b")
+    Regex::new(r"(?i)(?-u:\b)\d{1,2}\s*[/\-.]\s*\d{1,2}\s*[/\-.]\s*\d{4}(?-u:\b)|(?:ngày|sáng|chiều|tối|hôm|đến|từ|tháng)\s+\d{1,2}\s*/\s*\d{1,4}(?-u:\b)|(?-u:\b)\d{1,2}/\d{4}(?-u:\b)")
         .expect("valid date pattern")
 });
 
 /// "năm 2023": group 1 is the year.
 pub static YEAR: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?i)\bnăm\s+(\d{4})\b").expect("valid year pattern"));
+    LazyLock::new(|| Regex::new(r"(?i)(?-u:\b)năm\s+(\d{4})(?-u:\b)").expect("valid year pattern"));
 
 /// A four-digit year on its own ("2021- 2026", "Giáp Thìn 2024").
 pub static BARE_YEAR: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\b(19[5-9]\d|20\d\d)\b").expect("valid year pattern"));
+    LazyLock::new(|| Regex::new(r"(?-u:\b)(19[5-9]\d|20\d\d)(?-u:\b)").expect("valid year pattern"));
 
 #[cfg(test)]
 mod tests {
