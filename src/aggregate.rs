@@ -61,6 +61,23 @@ pub struct Tables {
     pub co_attendance: Vec<CoAttendanceRow>,
 }
 
+impl Tables {
+    /// The number of rows of a table, by its CONTRACT.md name.
+    pub fn rows(&self, table: &str) -> usize {
+        match table {
+            "documents" => self.documents.len(),
+            "meetings" => self.meetings.len(),
+            "person_mentions" => self.person_mentions.len(),
+            "people" => self.people.len(),
+            "metrics" => self.metrics.len(),
+            "awards" => self.awards.len(),
+            "unit_year_metrics" => self.unit_year_metrics.len(),
+            "co_attendance" => self.co_attendance.len(),
+            _ => 0,
+        }
+    }
+}
+
 fn pe(e: PolarsError) -> Error {
     Error::Aggregate(e.to_string())
 }
@@ -186,8 +203,10 @@ pub fn aggregate(mut extractions: Vec<Extraction>) -> Result<Tables> {
         t.metrics.extend(x.figures);
         t.awards.extend(x.awards);
     }
-    t.people = people(&t)?;
-    t.co_attendance = co_attendance(&t)?;
+    // One frame of mentions serves both roll-ups of people.
+    let mentions = mentions_frame(&t)?;
+    t.people = people(mentions.clone())?;
+    t.co_attendance = co_attendance(mentions)?;
     t.unit_year_metrics = unit_year_metrics(&t)?;
     Ok(t)
 }
@@ -239,8 +258,7 @@ fn mentions_frame(t: &Tables) -> Result<DataFrame> {
     .map_err(pe)
 }
 
-fn people(t: &Tables) -> Result<Vec<PersonRow>> {
-    let df = mentions_frame(t)?;
+fn people(df: DataFrame) -> Result<Vec<PersonRow>> {
     let by_time = || SortMultipleOptions::default().with_nulls_last(false);
     let out = df
         .lazy()
@@ -280,8 +298,7 @@ fn people(t: &Tables) -> Result<Vec<PersonRow>> {
         .collect())
 }
 
-fn co_attendance(t: &Tables) -> Result<Vec<CoAttendanceRow>> {
-    let df = mentions_frame(t)?;
+fn co_attendance(df: DataFrame) -> Result<Vec<CoAttendanceRow>> {
     let base = df
         .lazy()
         .select([col("person_id"), col("meeting_id"), col("meeting_date")])

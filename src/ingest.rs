@@ -108,7 +108,8 @@ fn inner_name(source: &str) -> &str {
     source
 }
 
-fn format_of(source: &str) -> Option<Format> {
+/// The page format a file name says, looking through .gz / .zst suffixes.
+pub fn format_of(source: &str) -> Option<Format> {
     let lower = inner_name(source).to_lowercase();
     let ext = lower.rsplit('.').next().unwrap_or("");
     match ext {

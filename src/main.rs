@@ -301,17 +301,11 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
             let (per_file, _) =
                 hoinghi::pipeline::extract_all(&refs, &lx, &p.read_settings(), threads, None)?;
             let t = hoinghi::aggregate::aggregate(per_file.into_iter().flatten().collect())?;
-            println!(
-                "documents {}, meetings {}, person_mentions {}, metrics {}, awards {}, people {}, unit_year_metrics {}, co_attendance {}",
-                t.documents.len(),
-                t.meetings.len(),
-                t.person_mentions.len(),
-                t.metrics.len(),
-                t.awards.len(),
-                t.people.len(),
-                t.unit_year_metrics.len(),
-                t.co_attendance.len()
-            );
+            let counts: Vec<String> = hoinghi::publish::TABLES
+                .iter()
+                .map(|&name| format!("{name} {}", t.rows(name)))
+                .collect();
+            println!("{}", counts.join(", "));
             println!("\npeople (most meetings first):");
             let mut people = t.people.clone();
             people.sort_by(|a, b| b.n_meetings.cmp(&a.n_meetings).then(a.name.cmp(&b.name)));

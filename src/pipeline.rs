@@ -21,7 +21,7 @@ use crate::extract::extract;
 use crate::ingest::{self, InputFile, ReadSettings};
 use crate::lexicon::{Fingerprints, Lexicon};
 use crate::lock;
-use crate::model::{Extraction, Normalized, SourceDocument};
+use crate::model::{Extraction, Format, Normalized, SourceDocument};
 use crate::normalize::{normalize, quarantine};
 use crate::publish;
 use crate::state::{self, FileState, Files};
@@ -184,10 +184,7 @@ pub fn extract_all(
 /// ingest, and the lexicons that apply to its format (html.toml only matters
 /// to HTML pages and dumps, which may hold HTML bodies).
 fn rules_key(pipeline: &Pipeline, prints: &Fingerprints, source: &str) -> String {
-    let lower = source.to_lowercase();
-    let html_too = [".html", ".htm", ".xhtml", ".jsonl", ".ndjson"]
-        .iter()
-        .any(|e| lower.contains(&format!("{e}.")) || lower.ends_with(e));
+    let html_too = matches!(ingest::format_of(source), Some(Format::Html | Format::Jsonl));
     let mut h = Sha256::new();
     h.update(env!("CARGO_PKG_VERSION"));
     h.update(&pipeline.file.rules_version);
@@ -301,22 +298,7 @@ fn clean_leftovers(out: &Path) -> Result<()> {
 }
 
 fn table_rows(tables: &Tables) -> BTreeMap<&'static str, usize> {
-    publish::TABLES
-        .iter()
-        .map(|&t| {
-            let n = match t {
-                "documents" => tables.documents.len(),
-                "meetings" => tables.meetings.len(),
-                "person_mentions" => tables.person_mentions.len(),
-                "people" => tables.people.len(),
-                "metrics" => tables.metrics.len(),
-                "awards" => tables.awards.len(),
-                "unit_year_metrics" => tables.unit_year_metrics.len(),
-                _ => tables.co_attendance.len(),
-            };
-            (t, n)
-        })
-        .collect()
+    publish::TABLES.iter().map(|&t| (t, tables.rows(t))).collect()
 }
 
 /// Runs the pipeline and publishes a snapshot, unless nothing changed.

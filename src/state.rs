@@ -72,7 +72,6 @@ pub fn load_rows(
             path: p.clone(),
             source,
         })?;
-        // Cheap check of the source before parsing the whole line.
         let parsed: RowsLine = serde_json::from_str(&line).map_err(|e| Error::Read {
             path: p.clone(),
             source: std::io::Error::new(std::io::ErrorKind::InvalidData, e),

@@ -3,7 +3,6 @@
 
 mod common;
 
-use arrow_array::{Array, StringArray};
 use common::*;
 
 use hoinghi::publish::TABLES;
@@ -40,27 +39,7 @@ fn bad_inputs_are_quarantined_and_the_run_succeeds() {
     let stdout = String::from_utf8_lossy(&o.stdout);
     assert!(stdout.contains("4 quarantined"), "{stdout}");
 
-    let docs = read_table(&out, "documents");
-    let d = &docs[0];
-    let col = |n: &str| {
-        d.column_by_name(n)
-            .unwrap()
-            .as_any()
-            .downcast_ref::<StringArray>()
-            .unwrap()
-            .clone()
-    };
-    let (source, status, error) = (col("source"), col("status"), col("error"));
-    let mut seen = std::collections::BTreeMap::new();
-    for i in 0..d.num_rows() {
-        seen.insert(
-            source.value(i).to_string(),
-            (
-                status.value(i).to_string(),
-                error.is_valid(i).then(|| error.value(i).to_string()),
-            ),
-        );
-    }
+    let seen = documents_by_source(&out);
     assert_eq!(seen["good.txt"], ("ok".to_string(), None));
     assert_eq!(seen["empty.txt"].0, "quarantined");
     assert_eq!(seen["empty.txt"].1.as_deref(), Some("the file is empty"));

@@ -78,3 +78,25 @@ pub fn copy_pipelines(dir: &Path) -> PathBuf {
     }
     pipes.join("ward-meetings.toml")
 }
+
+/// The `documents` table of the current snapshot as source -> (status, error).
+pub fn documents_by_source(out: &Path) -> std::collections::BTreeMap<String, (String, Option<String>)> {
+    use arrow_array::{Array, StringArray};
+    let mut seen = std::collections::BTreeMap::new();
+    for d in read_table(out, "documents") {
+        let col = |n: &str| {
+            d.column_by_name(n)
+                .unwrap()
+                .as_any()
+                .downcast_ref::<StringArray>()
+                .unwrap()
+                .clone()
+        };
+        let (source, status, error) = (col("source"), col("status"), col("error"));
+        for i in 0..d.num_rows() {
+            let err = error.is_valid(i).then(|| error.value(i).to_string());
+            seen.insert(source.value(i).to_string(), (status.value(i).to_string(), err));
+        }
+    }
+    seen
+}

@@ -167,9 +167,7 @@ pub fn extract_awards(
                     .find(|r| {
                         let before = page.folded()[prev_end..r.start].trim_end();
                         let end = prev_end + before.len();
-                        page.hits_in(&lx.plural_markers, prev_end, end)
-                            .iter()
-                            .any(|m| m.end == end)
+                        page.phrase_ends_at(&lx.plural_markers, prev_end, end)
                     })
                     .map(|r| recipient_type(page, r.id))
             } else {

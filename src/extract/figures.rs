@@ -281,21 +281,24 @@ fn is_target(page: &Page, si: usize, pos: usize, carried: bool) -> bool {
     carried && !page.has_in(&lx.actual, s.start, s.end)
 }
 
-/// A figure for a year after the one the meeting reviews is a target ("Năm
-/// 2024, phường ..." at a review of 2023); at a launch, so is one for the
-/// current year ("đến hết năm 2025" at a launch in September 2025).
-fn names_later_year(page: &Page, si: usize, pos: usize, facts: &MeetingFacts) -> bool {
-    let text = page.sentence_folded(si);
+/// The year ("năm 2023") named in sentence `si` nearest to byte `pos`.
+fn nearest_year(page: &Page, si: usize, pos: usize) -> Option<i32> {
     let rel = pos - page.sentence(si).start;
-    let Some(year) = date::YEAR
-        .captures_iter(text)
+    date::YEAR
+        .captures_iter(page.sentence_folded(si))
         .filter_map(|c| {
             let m = c.get(1)?;
             Some((m.start().abs_diff(rel), m.as_str().parse::<i32>().ok()?))
         })
         .min()
         .map(|(_, y)| y)
-    else {
+}
+
+/// A figure for a year after the one the meeting reviews is a target ("Năm
+/// 2024, phường ..." at a review of 2023); at a launch, so is one for the
+/// current year ("đến hết năm 2025" at a launch in September 2025).
+fn names_later_year(page: &Page, si: usize, pos: usize, facts: &MeetingFacts) -> bool {
+    let Some(year) = nearest_year(page, si, pos) else {
         return false;
     };
     match (facts.row.period_year, facts.row.meeting_date) {
@@ -381,20 +384,8 @@ fn capitalize(s: &str) -> String {
 /// The year a figure speaks of: one named in its sentence, else the period
 /// reviewed (results) or the next one (targets of a year-end review).
 fn period_of(page: &Page, si: usize, pos: usize, kind: &str, facts: &MeetingFacts) -> Option<i32> {
-    let text = page.sentence_folded(si);
-    let s = page.sentence(si);
-    let rel = pos - s.start;
-    let nearest = date::YEAR
-        .captures_iter(text)
-        .filter_map(|c| {
-            let m = c.get(1)?;
-            let y: i32 = m.as_str().parse().ok()?;
-            Some((m.start().abs_diff(rel), y))
-        })
-        .min()
-        .map(|(_, y)| y);
-    if nearest.is_some() {
-        return nearest;
+    if let Some(year) = nearest_year(page, si, pos) {
+        return Some(year);
     }
     let p = facts.row.period_year?;
     Some(if kind == "target" && facts.row.meeting_type == "annual_review" {
@@ -446,10 +437,9 @@ pub fn extract_figures(
             }
             let before = page.folded()[s.start..ns].trim_end();
             let bend = s.start + before.len();
-            let ends_here = |set: &crate::lexicon::PhraseSet| {
-                page.hits_in(set, s.start, bend).iter().any(|h| h.end == bend)
-            };
-            if ends_here(&lx.not_figure_before) && !ends_here(&lx.figure_before) {
+            if page.phrase_ends_at(&lx.not_figure_before, s.start, bend)
+                && !page.phrase_ends_at(&lx.figure_before, s.start, bend)
+            {
                 continue;
             }
             // The second number of a range ("2021 - 2026") belongs to the first,

@@ -91,6 +91,11 @@ impl<'a> Page<'a> {
             .collect()
     }
 
+    /// Whether a phrase of `set` ends exactly at `end`, looking back to `start`.
+    pub fn phrase_ends_at(&self, set: &PhraseSet, start: usize, end: usize) -> bool {
+        self.hits_in(set, start, end).iter().any(|h| h.end == end)
+    }
+
     pub fn has_in(&self, set: &PhraseSet, start: usize, end: usize) -> bool {
         set.any(&self.doc.folded[start..end])
     }

@@ -146,7 +146,7 @@ fn titles_after(page: &Page, pos: usize, limit: usize) -> (Vec<String>, usize) {
 fn ends_with_phrase(page: &Page, set: &crate::lexicon::PhraseSet, from: usize, pos: usize) -> bool {
     let before = page.folded()[from..pos].trim_end_matches([' ', ':']);
     let end = from + before.len();
-    page.hits_in(set, from, end).iter().any(|h| h.end == end)
+    page.phrase_ends_at(set, from, end)
 }
 
 /// Finds every person in the page, with titles and roles per appearance.
@@ -443,7 +443,7 @@ fn ends_with_phrase_skipping_cue(page: &Page, from: usize, pos: usize) -> bool {
     {
         end = from + page.folded()[from..h.start].trim_end().len();
     }
-    page.hits_in(&lx.award_to, from, end).iter().any(|h| h.end == end)
+    page.phrase_ends_at(&lx.award_to, from, end)
 }
 
 fn byline_person(page: &Page) -> Option<PersonOccurrence> {
