@@ -1,13 +1,17 @@
-//! Stage 4, aggregate: person ids across pages, then `people`,
-//! `unit_year_metrics` and `co_attendance` computed with polars' lazy API from
-//! the extracted rows.
+//! Stage 4, aggregate: person ids across pages, then the roll-ups `people`,
+//! `co_attendance` and `unit_year_metrics`. Documents arrive one at a time in
+//! source order and feed running accumulators, so memory grows with the
+//! people, pairs and unit-years published, not with the number of pages.
+//!
+//! Ties between rows of the same meeting date are broken by where the row is
+//! (the document's position in the run, then its character offset), so the
+//! results never depend on the thread count.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::HashMap;
 
 use chrono::NaiveDate;
-use polars::prelude::*;
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::model::{stable_id, Award, DocumentRow, Extraction, Figure, MeetingRow, PersonMention};
 use crate::vntext::canonical_key;
 
@@ -78,376 +82,346 @@ impl Tables {
     }
 }
 
-fn pe(e: PolarsError) -> Error {
-    Error::Aggregate(e.to_string())
-}
-
-const EPOCH: NaiveDate = match NaiveDate::from_ymd_opt(1970, 1, 1) {
-    Some(d) => d,
-    None => panic!("1970-01-01 is a date"),
-};
-
-fn days(d: Option<NaiveDate>) -> Option<i32> {
-    d.map(|d| (d - EPOCH).num_days() as i32)
-}
-
-fn from_days(v: Option<i32>) -> Option<NaiveDate> {
-    v.map(|v| EPOCH + chrono::Duration::days(v as i64))
-}
-
-fn date_series(name: &str, v: Vec<Option<i32>>) -> Result<Column> {
-    Series::new(name.into(), v)
-        .cast(&DataType::Date)
-        .map(Column::from)
-        .map_err(pe)
-}
-
-fn list_series(name: &str, v: &[Vec<String>]) -> Column {
-    let items: Vec<Series> = v.iter().map(|l| Series::new("".into(), l.as_slice())).collect();
-    let mut s = Series::new(name.into(), items);
-    if v.is_empty() {
-        s = Series::new_empty(name.into(), &DataType::List(Box::new(DataType::String)));
+impl Tables {
+    /// Adds the per-page rows of one document (documents, meetings,
+    /// person_mentions, metrics, awards).
+    pub fn push_page(&mut self, x: Extraction) {
+        self.documents.push(x.document);
+        if let Some(m) = x.meeting {
+            self.meetings.push(m);
+        }
+        self.person_mentions.extend(x.mentions);
+        self.metrics.extend(x.figures);
+        self.awards.extend(x.awards);
     }
-    s.into()
-}
 
-fn strings(df: &DataFrame, name: &str) -> Result<Vec<Option<String>>> {
-    let c = df.column(name).map_err(pe)?;
-    let ca = c.str().map_err(pe)?;
-    Ok(ca.iter().map(|o| o.map(str::to_string)).collect())
-}
-
-fn i64s(df: &DataFrame, name: &str) -> Result<Vec<Option<i64>>> {
-    let c = df.column(name).map_err(pe)?.cast(&DataType::Int64).map_err(pe)?;
-    Ok(c.i64().map_err(pe)?.iter().collect())
-}
-
-fn dates(df: &DataFrame, name: &str) -> Result<Vec<Option<NaiveDate>>> {
-    let c = df.column(name).map_err(pe)?.cast(&DataType::Int32).map_err(pe)?;
-    Ok(c.i32().map_err(pe)?.iter().map(from_days).collect())
-}
-
-fn string_lists(df: &DataFrame, name: &str) -> Result<Vec<Vec<String>>> {
-    let c = df.column(name).map_err(pe)?;
-    let ca = c.list().map_err(pe)?;
-    let mut out = Vec::with_capacity(ca.len());
-    for i in 0..ca.len() {
-        let v = match ca.get_as_series(i) {
-            Some(s) => s
-                .str()
-                .map_err(pe)?
-                .iter()
-                .flatten()
-                .map(str::to_string)
-                .collect(),
-            None => Vec::new(),
-        };
-        out.push(v);
+    /// True when no table has a row.
+    pub fn is_empty(&self) -> bool {
+        crate::publish::TABLES.iter().all(|t| self.rows(t) == 0)
     }
-    Ok(out)
 }
 
-/// Gives every mention and named award recipient its `person_id`. Two
-/// mentions are one person when their names match and their provinces agree
-/// (the same, or one unknown); namesakes in different provinces stay apart.
-fn resolve_person_ids(extractions: &mut [Extraction]) {
-    let mut provinces_of: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-    for x in extractions.iter() {
-        let province = x.meeting.as_ref().and_then(|m| m.province.clone());
+/// Gives mentions and named award recipients their `person_id`. Two mentions
+/// are one person when their names match and their provinces agree (the same,
+/// or one unknown); namesakes in different provinces stay apart. A page whose
+/// meeting names a province gets its ids at once; a page without one waits
+/// until every page has been seen, because its names join the single province
+/// they are known in, if there is exactly one.
+#[derive(Debug, Default)]
+pub struct PersonIds {
+    /// Canonical name → the canonical provinces it was seen in (usually one).
+    provinces_of: HashMap<String, Vec<String>>,
+}
+
+fn province_of(x: &Extraction) -> Option<&str> {
+    x.meeting.as_ref().and_then(|m| m.province.as_deref())
+}
+
+impl PersonIds {
+    /// True when the page's ids can only be given once every page is seen.
+    pub fn must_wait(x: &Extraction) -> bool {
+        province_of(x).is_none()
+            && (!x.mentions.is_empty() || x.awards.iter().any(|a| a.person_name.is_some()))
+    }
+
+    /// Learns the provinces of a page's names (pages with a province only).
+    pub fn learn(&mut self, x: &Extraction) {
+        let Some(p) = province_of(x) else { return };
+        if x.mentions.is_empty() {
+            return;
+        }
+        let p = canonical_key(p);
         for m in &x.mentions {
-            if let Some(p) = &province {
-                provinces_of
-                    .entry(canonical_key(&m.name))
-                    .or_default()
-                    .insert(canonical_key(p));
+            let known = self.provinces_of.entry(canonical_key(&m.name)).or_default();
+            if !known.contains(&p) {
+                known.push(p.clone());
             }
         }
     }
-    let id_for = |name: &str, province: Option<&str>| {
+
+    fn id_for(&self, name: &str, province: Option<&str>) -> String {
         let key = canonical_key(name);
-        let known = provinces_of.get(&key);
         let p = match province {
-            Some(p) => canonical_key(p),
-            // Unknown province: the single known one, if there is exactly one.
-            None => match known {
-                Some(set) if set.len() == 1 => set.iter().next().cloned().unwrap_or_default(),
+            Some(p) => p.to_string(),
+            None => match self.provinces_of.get(&key) {
+                Some(set) if set.len() == 1 => set[0].clone(),
                 _ => String::new(),
             },
         };
         stable_id(&["person", &key, &p])
-    };
-    for x in extractions.iter_mut() {
-        let province = x.meeting.as_ref().and_then(|m| m.province.clone());
+    }
+
+    /// Sets the ids of a page's mentions and named award recipients.
+    pub fn assign(&self, x: &mut Extraction) {
+        let province = province_of(x).map(canonical_key);
+        let province = province.as_deref();
         for m in &mut x.mentions {
-            m.person_id = id_for(&m.name, province.as_deref());
+            m.person_id = self.id_for(&m.name, province);
         }
         for a in &mut x.awards {
             if let Some(n) = &a.person_name {
-                a.person_id = Some(id_for(n, province.as_deref()));
+                a.person_id = Some(self.id_for(n, province));
             }
         }
     }
 }
 
-/// Builds every table from the per-document extractions.
-pub fn aggregate(mut extractions: Vec<Extraction>) -> Result<Tables> {
-    extractions.sort_by(|a, b| a.document.source.cmp(&b.document.source));
-    resolve_person_ids(&mut extractions);
-    let mut t = Tables::default();
-    for x in extractions {
-        t.documents.push(x.document);
-        if let Some(m) = x.meeting {
-            t.meetings.push(m);
-        }
-        t.person_mentions.extend(x.mentions);
-        t.metrics.extend(x.figures);
-        t.awards.extend(x.awards);
-    }
-    // One frame of mentions serves both roll-ups of people.
-    let mentions = mentions_frame(&t)?;
-    t.people = people(mentions.clone())?;
-    t.co_attendance = co_attendance(mentions)?;
-    t.unit_year_metrics = unit_year_metrics(&t)?;
-    Ok(t)
+/// Sort key of a row: meeting date (unknown first), then its place in the run.
+type TimeKey = (Option<NaiveDate>, u64, i64);
+
+#[derive(Debug)]
+struct PersonAcc {
+    person_id: String,
+    first: TimeKey,
+    name: String,
+    last: TimeKey,
+    latest_titles: Vec<String>,
+    n_meetings: i64,
+    /// The last document counted in `n_meetings` (a page is one meeting).
+    last_doc: u64,
+    first_seen: Option<NaiveDate>,
+    last_seen: Option<NaiveDate>,
+    /// Each unit with the earliest key it was seen at.
+    units: Vec<(TimeKey, String)>,
 }
 
-/// One row per mention with its meeting's date and unit.
-fn mentions_frame(t: &Tables) -> Result<DataFrame> {
-    let meeting: BTreeMap<&str, &MeetingRow> =
-        t.meetings.iter().map(|m| (m.meeting_id.as_str(), m)).collect();
-    let source: BTreeMap<&str, &str> = t
-        .documents
-        .iter()
-        .map(|d| (d.doc_id.as_str(), d.source.as_str()))
-        .collect();
-    let n = t.person_mentions.len();
-    let mut person_id = Vec::with_capacity(n);
-    let mut name = Vec::with_capacity(n);
-    let mut meeting_id = Vec::with_capacity(n);
-    let mut date = Vec::with_capacity(n);
-    let mut unit: Vec<Option<String>> = Vec::with_capacity(n);
-    let mut order = Vec::with_capacity(n);
-    let mut titles = Vec::with_capacity(n);
-    for m in &t.person_mentions {
-        let mt = meeting.get(m.meeting_id.as_str());
-        person_id.push(m.person_id.as_str());
-        name.push(m.name.as_str());
-        meeting_id.push(m.meeting_id.as_str());
-        date.push(days(mt.and_then(|x| x.meeting_date)));
-        unit.push(mt.and_then(|x| match (&x.unit_type, &x.unit_name) {
+#[derive(Debug)]
+struct PairAcc {
+    n_meetings: i64,
+    first_met: Option<NaiveDate>,
+    last_met: Option<NaiveDate>,
+}
+
+#[derive(Debug)]
+struct UnitYearAcc {
+    row: UnitYearRow,
+    latest: TimeKey,
+    last_doc: u64,
+}
+
+fn min_date(a: Option<NaiveDate>, b: Option<NaiveDate>) -> Option<NaiveDate> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+fn max_date(a: Option<NaiveDate>, b: Option<NaiveDate>) -> Option<NaiveDate> {
+    a.max(b)
+}
+
+/// The running roll-ups of a run.
+#[derive(Debug, Default)]
+pub struct Rollups {
+    person_index: HashMap<String, u32>,
+    persons: Vec<PersonAcc>,
+    pairs: HashMap<(u32, u32), PairAcc>,
+    unit_years: HashMap<String, UnitYearAcc>,
+}
+
+impl Rollups {
+    /// Adds one page, whose person ids are set; `seq` is its place in the run.
+    pub fn add(&mut self, seq: u64, x: &Extraction) {
+        let meeting = x.meeting.as_ref();
+        let date = meeting.and_then(|m| m.meeting_date);
+        let unit = meeting.and_then(|m| match (&m.unit_type, &m.unit_name) {
             (Some(ty), Some(nm)) => Some(format!("{ty} {nm}")),
             _ => None,
-        }));
-        // Ties on date are broken by where the mention is, so ids never depend on threads.
-        order.push(format!(
-            "{}#{:012}",
-            source.get(m.doc_id.as_str()).copied().unwrap_or(""),
-            m.char_start
-        ));
-        titles.push(m.titles.clone());
-    }
-    DataFrame::new_infer_height(vec![
-        Series::new("person_id".into(), person_id).into(),
-        Series::new("name".into(), name).into(),
-        Series::new("meeting_id".into(), meeting_id).into(),
-        date_series("meeting_date", date)?,
-        Series::new("unit".into(), unit).into(),
-        Series::new("order".into(), order).into(),
-        list_series("titles", &titles),
-    ])
-    .map_err(pe)
-}
-
-fn people(df: DataFrame) -> Result<Vec<PersonRow>> {
-    let by_time = || SortMultipleOptions::default().with_nulls_last(false);
-    let out = df
-        .lazy()
-        .sort_by_exprs(
-            [col("meeting_date"), col("order")],
-            by_time().with_order_descending_multi([false, false]),
-        )
-        .group_by([col("person_id")])
-        .agg([
-            col("name").first().alias("name"),
-            col("meeting_id").n_unique().alias("n_meetings"),
-            col("meeting_date").min().alias("first_seen"),
-            col("meeting_date").max().alias("last_seen"),
-            col("titles").last().alias("latest_titles"),
-            col("unit").drop_nulls().unique_stable().alias("units"),
-        ])
-        .sort(["person_id"], SortMultipleOptions::default())
-        .collect()
-        .map_err(pe)?;
-    let ids = strings(&out, "person_id")?;
-    let names = strings(&out, "name")?;
-    let n = i64s(&out, "n_meetings")?;
-    let first = dates(&out, "first_seen")?;
-    let last = dates(&out, "last_seen")?;
-    let latest = string_lists(&out, "latest_titles")?;
-    let units = string_lists(&out, "units")?;
-    Ok((0..out.height())
-        .map(|i| PersonRow {
-            person_id: ids[i].clone().unwrap_or_default(),
-            name: names[i].clone().unwrap_or_default(),
-            n_meetings: n[i].unwrap_or(0),
-            first_seen: first[i],
-            last_seen: last[i],
-            latest_titles: latest[i].clone(),
-            units: units[i].clone(),
-        })
-        .collect())
-}
-
-fn co_attendance(df: DataFrame) -> Result<Vec<CoAttendanceRow>> {
-    let base = df
-        .lazy()
-        .select([col("person_id"), col("meeting_id"), col("meeting_date")])
-        .unique(None, UniqueKeepStrategy::First);
-    let left = base.clone().select([
-        col("person_id").alias("person_a"),
-        col("meeting_id"),
-        col("meeting_date"),
-    ]);
-    let right = base.select([col("person_id").alias("person_b"), col("meeting_id")]);
-    let out = left
-        .join(
-            right,
-            [col("meeting_id")],
-            [col("meeting_id")],
-            JoinArgs::new(JoinType::Inner),
-        )
-        .filter(col("person_a").lt(col("person_b")))
-        .group_by([col("person_a"), col("person_b")])
-        .agg([
-            col("meeting_id").n_unique().alias("n_meetings"),
-            col("meeting_date").min().alias("first_met"),
-            col("meeting_date").max().alias("last_met"),
-        ])
-        .sort(["person_a", "person_b"], SortMultipleOptions::default())
-        .collect()
-        .map_err(pe)?;
-    let a = strings(&out, "person_a")?;
-    let b = strings(&out, "person_b")?;
-    let n = i64s(&out, "n_meetings")?;
-    let first = dates(&out, "first_met")?;
-    let last = dates(&out, "last_met")?;
-    Ok((0..out.height())
-        .map(|i| CoAttendanceRow {
-            person_a: a[i].clone().unwrap_or_default(),
-            person_b: b[i].clone().unwrap_or_default(),
-            n_meetings: n[i].unwrap_or(0),
-            first_met: first[i],
-            last_met: last[i],
-        })
-        .collect())
-}
-
-fn unit_year_metrics(t: &Tables) -> Result<Vec<UnitYearRow>> {
-    let meeting: BTreeMap<&str, &MeetingRow> =
-        t.meetings.iter().map(|m| (m.meeting_id.as_str(), m)).collect();
-    let source: BTreeMap<&str, &str> = t
-        .documents
-        .iter()
-        .map(|d| (d.doc_id.as_str(), d.source.as_str()))
-        .collect();
-    let mut cols: [Vec<Option<String>>; 4] = Default::default();
-    let (mut year, mut indicator, mut kind, mut unit, mut value, mut doc, mut date, mut order) =
-        (vec![], vec![], vec![], vec![], vec![], vec![], vec![], vec![]);
-    for f in &t.metrics {
-        let Some(m) = meeting.get(f.meeting_id.as_str()) else {
-            continue;
-        };
-        let Some(y) = f.period_year.or(m.period_year) else {
-            continue;
-        };
-        if m.unit_name.is_none() {
-            continue;
+        });
+        let mut present: Vec<u32> = Vec::with_capacity(x.mentions.len());
+        for m in &x.mentions {
+            let i = self.person(m, seq, date);
+            let key = (date, seq, m.char_start);
+            let p = &mut self.persons[i as usize];
+            if key < p.first {
+                p.first = key;
+                p.name.clone_from(&m.name);
+            }
+            if key > p.last {
+                p.last = key;
+                p.latest_titles.clone_from(&m.titles);
+            }
+            if p.last_doc != seq {
+                p.last_doc = seq;
+                p.n_meetings += 1;
+            }
+            p.first_seen = min_date(p.first_seen, date);
+            p.last_seen = max_date(p.last_seen, date);
+            if let Some(u) = &unit {
+                match p.units.iter_mut().find(|(_, v)| v == u) {
+                    Some(seen) => seen.0 = seen.0.min(key),
+                    None => p.units.push((key, u.clone())),
+                }
+            }
+            if !present.contains(&i) {
+                present.push(i);
+            }
         }
-        cols[0].push(m.province.clone());
-        cols[1].push(m.city.clone());
-        cols[2].push(m.unit_type.clone());
-        cols[3].push(m.unit_name.clone());
-        year.push(y);
-        indicator.push(f.indicator.as_str());
-        kind.push(f.kind);
-        unit.push(f.unit.as_str());
-        value.push(f.value);
-        doc.push(f.doc_id.as_str());
-        date.push(days(m.meeting_date));
-        order.push(format!(
-            "{}#{:012}",
-            source.get(f.doc_id.as_str()).copied().unwrap_or(""),
-            f.char_start
-        ));
+        // Pairs by person_id order, each meeting counted once per pair.
+        present.sort_by(|a, b| {
+            self.persons[*a as usize]
+                .person_id
+                .cmp(&self.persons[*b as usize].person_id)
+        });
+        for (k, &a) in present.iter().enumerate() {
+            for &b in &present[k + 1..] {
+                let e = self.pairs.entry((a, b)).or_insert(PairAcc {
+                    n_meetings: 0,
+                    first_met: None,
+                    last_met: None,
+                });
+                e.n_meetings += 1;
+                e.first_met = min_date(e.first_met, date);
+                e.last_met = max_date(e.last_met, date);
+            }
+        }
+        if let Some(m) = meeting {
+            self.add_figures(seq, m, &x.figures);
+        }
     }
-    let [province, city, unit_type, unit_name] = cols;
-    let df = DataFrame::new_infer_height(vec![
-        Series::new("province".into(), province).into(),
-        Series::new("city".into(), city).into(),
-        Series::new("unit_type".into(), unit_type).into(),
-        Series::new("unit_name".into(), unit_name).into(),
-        Series::new("year".into(), year).into(),
-        Series::new("indicator".into(), indicator).into(),
-        Series::new("kind".into(), kind).into(),
-        Series::new("unit".into(), unit).into(),
-        Series::new("value".into(), value).into(),
-        Series::new("doc_id".into(), doc).into(),
-        date_series("meeting_date", date)?,
-        Series::new("order".into(), order).into(),
-    ])
-    .map_err(pe)?;
-    let keys = [
-        "province",
-        "city",
-        "unit_type",
-        "unit_name",
-        "year",
-        "indicator",
-        "kind",
-        "unit",
-    ];
-    let out = df
-        .lazy()
-        .sort_by_exprs(
-            [col("meeting_date"), col("order")],
-            SortMultipleOptions::default().with_nulls_last(false),
-        )
-        .group_by(keys.iter().map(|k| col(*k)).collect::<Vec<_>>())
-        .agg([
-            col("value").last().alias("value"),
-            col("doc_id").n_unique().alias("n_sources"),
-        ])
-        .sort(keys, SortMultipleOptions::default().with_nulls_last(true))
-        .collect()
-        .map_err(pe)?;
-    let province = strings(&out, "province")?;
-    let city = strings(&out, "city")?;
-    let unit_type = strings(&out, "unit_type")?;
-    let unit_name = strings(&out, "unit_name")?;
-    let year = i64s(&out, "year")?;
-    let indicator = strings(&out, "indicator")?;
-    let kind = strings(&out, "kind")?;
-    let unit = strings(&out, "unit")?;
-    let value: Vec<Option<f64>> = out
-        .column("value")
-        .map_err(pe)?
-        .f64()
-        .map_err(pe)?
-        .iter()
-        .collect();
-    let n = i64s(&out, "n_sources")?;
-    Ok((0..out.height())
-        .map(|i| UnitYearRow {
-            province: province[i].clone(),
-            city: city[i].clone(),
-            unit_type: unit_type[i].clone(),
-            unit_name: unit_name[i].clone(),
-            year: year[i].unwrap_or(0) as i32,
-            indicator: indicator[i].clone().unwrap_or_default(),
-            kind: kind[i].clone().unwrap_or_default(),
-            unit: unit[i].clone().unwrap_or_default(),
-            value: value[i].unwrap_or(f64::NAN),
-            n_sources: n[i].unwrap_or(0),
-        })
-        .collect())
+
+    fn person(&mut self, m: &PersonMention, seq: u64, date: Option<NaiveDate>) -> u32 {
+        if let Some(&i) = self.person_index.get(&m.person_id) {
+            return i;
+        }
+        let i = self.persons.len() as u32;
+        let key = (date, seq, m.char_start);
+        self.persons.push(PersonAcc {
+            person_id: m.person_id.clone(),
+            first: key,
+            name: m.name.clone(),
+            last: key,
+            latest_titles: m.titles.clone(),
+            n_meetings: 0,
+            last_doc: u64::MAX,
+            first_seen: None,
+            last_seen: None,
+            units: Vec::new(),
+        });
+        self.person_index.insert(m.person_id.clone(), i);
+        i
+    }
+
+    fn add_figures(&mut self, seq: u64, m: &MeetingRow, figures: &[Figure]) {
+        if m.unit_name.is_none() {
+            return;
+        }
+        for f in figures {
+            if f.meeting_id != m.meeting_id {
+                continue;
+            }
+            let Some(year) = f.period_year.or(m.period_year) else {
+                continue;
+            };
+            let opt = |s: &Option<String>| s.as_deref().unwrap_or("\u{0}").to_string();
+            let key = [
+                opt(&m.province),
+                opt(&m.city),
+                opt(&m.unit_type),
+                opt(&m.unit_name),
+                year.to_string(),
+                f.indicator.clone(),
+                f.kind.to_string(),
+                f.unit.clone(),
+            ]
+            .join("\u{1f}");
+            let at = (m.meeting_date, seq, f.char_start);
+            let acc = self.unit_years.entry(key).or_insert_with(|| UnitYearAcc {
+                row: UnitYearRow {
+                    province: m.province.clone(),
+                    city: m.city.clone(),
+                    unit_type: m.unit_type.clone(),
+                    unit_name: m.unit_name.clone(),
+                    year,
+                    indicator: f.indicator.clone(),
+                    kind: f.kind.to_string(),
+                    unit: f.unit.clone(),
+                    value: f.value,
+                    n_sources: 0,
+                },
+                latest: at,
+                last_doc: u64::MAX,
+            });
+            if at >= acc.latest {
+                acc.latest = at;
+                acc.row.value = f.value;
+            }
+            if acc.last_doc != seq {
+                acc.last_doc = seq;
+                acc.row.n_sources += 1;
+            }
+        }
+    }
+
+    /// The three roll-up tables, each in its published order.
+    pub fn finish(self) -> (Vec<PersonRow>, Vec<CoAttendanceRow>, Vec<UnitYearRow>) {
+        let mut co: Vec<CoAttendanceRow> = self
+            .pairs
+            .into_iter()
+            .map(|((a, b), acc)| CoAttendanceRow {
+                person_a: self.persons[a as usize].person_id.clone(),
+                person_b: self.persons[b as usize].person_id.clone(),
+                n_meetings: acc.n_meetings,
+                first_met: acc.first_met,
+                last_met: acc.last_met,
+            })
+            .collect();
+        co.sort_unstable_by(|x, y| (&x.person_a, &x.person_b).cmp(&(&y.person_a, &y.person_b)));
+        let mut people: Vec<PersonRow> = self
+            .persons
+            .into_iter()
+            .map(|mut p| {
+                p.units.sort_by_key(|u| u.0);
+                PersonRow {
+                    person_id: p.person_id,
+                    name: p.name,
+                    n_meetings: p.n_meetings,
+                    first_seen: p.first_seen,
+                    last_seen: p.last_seen,
+                    latest_titles: p.latest_titles,
+                    units: p.units.into_iter().map(|(_, u)| u).collect(),
+                }
+            })
+            .collect();
+        people.sort_unstable_by(|a, b| a.person_id.cmp(&b.person_id));
+        let mut uy: Vec<UnitYearRow> = self.unit_years.into_values().map(|a| a.row).collect();
+        // Unknown places sort last, as nulls do in the published order.
+        let place = |s: &Option<String>| (s.is_none(), s.clone());
+        uy.sort_by(|a, b| {
+            (
+                place(&a.province),
+                place(&a.city),
+                place(&a.unit_type),
+                place(&a.unit_name),
+            )
+                .cmp(&(
+                    place(&b.province),
+                    place(&b.city),
+                    place(&b.unit_type),
+                    place(&b.unit_name),
+                ))
+                .then(a.year.cmp(&b.year))
+                .then_with(|| (&a.indicator, &a.kind, &a.unit).cmp(&(&b.indicator, &b.kind, &b.unit)))
+        });
+        (people, co, uy)
+    }
+}
+
+/// Builds every table from a run's extractions in memory (for `hoinghi
+/// aggregate` and tests; a run streams through the same pieces).
+pub fn aggregate(mut extractions: Vec<Extraction>) -> Result<Tables> {
+    extractions.sort_by(|a, b| a.document.source.cmp(&b.document.source));
+    let mut ids = PersonIds::default();
+    for x in &extractions {
+        ids.learn(x);
+    }
+    let mut rollups = Rollups::default();
+    let mut t = Tables::default();
+    for (seq, mut x) in extractions.into_iter().enumerate() {
+        ids.assign(&mut x);
+        rollups.add(seq as u64, &x);
+        t.push_page(x);
+    }
+    (t.people, t.co_attendance, t.unit_year_metrics) = rollups.finish();
+    Ok(t)
 }

@@ -4,7 +4,7 @@
 //! `current` at the new snapshot. The published rows are the same whatever the
 //! thread count, and the same as a full run over the same inputs.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -14,7 +14,7 @@ use rayon::prelude::*;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use crate::aggregate::{aggregate, Tables};
+use crate::aggregate::{PersonIds, Rollups, Tables};
 use crate::config::Pipeline;
 use crate::error::{Error, Result};
 use crate::extract::extract;
@@ -23,8 +23,8 @@ use crate::lexicon::{Fingerprints, Lexicon};
 use crate::lock;
 use crate::model::{Extraction, Format, Normalized, SourceDocument};
 use crate::normalize::{normalize, quarantine};
-use crate::publish;
-use crate::state::{self, FileState, Files};
+use crate::publish::{self, SnapshotWriter};
+use crate::state::{self, FileState, Files, StateWriter, StoredRows};
 
 /// What `hoinghi run` is asked to do.
 #[derive(Debug, Clone, Default)]
@@ -169,15 +169,18 @@ pub fn extract_all(
             })
             .collect()
     });
-    let secs = |n: &AtomicU64| n.load(Ordering::Relaxed) as f64 / 1e9;
-    Ok((
-        per_file,
+    Ok((per_file, StageSeconds::from(&clock)))
+}
+
+impl From<&StageClock> for StageSeconds {
+    fn from(clock: &StageClock) -> Self {
+        let secs = |n: &AtomicU64| n.load(Ordering::Relaxed) as f64 / 1e9;
         StageSeconds {
             ingest: secs(&clock.ingest),
             normalize: secs(&clock.normalize),
             extract: secs(&clock.extract),
-        },
-    ))
+        }
+    }
 }
 
 /// The key of the rules that read a file: the rules version, the settings of
@@ -197,12 +200,20 @@ fn rules_key(pipeline: &Pipeline, prints: &Fingerprints, source: &str) -> String
     h.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect()
 }
 
+/// One input file of a run: read again, or its stored rows reused.
+#[derive(Clone, Copy)]
+struct Work<'a> {
+    file: &'a InputFile,
+    read: bool,
+}
+
 /// What to do with each input file.
 struct Plan<'a> {
-    /// Read again: new or changed files (all of them on a full run).
-    read: Vec<&'a InputFile>,
-    /// Rows reused from the previous state.
-    reuse: BTreeSet<String>,
+    /// Every present file in input order, with whether it is read again (new
+    /// or changed, or all on a full run) or its stored rows are reused.
+    work: Vec<Work<'a>>,
+    /// How many are read again.
+    to_read: usize,
     new: usize,
     changed: usize,
     unchanged: usize,
@@ -219,8 +230,8 @@ fn plan<'a>(
     verify: bool,
 ) -> Plan<'a> {
     let mut p = Plan {
-        read: Vec::new(),
-        reuse: BTreeSet::new(),
+        work: Vec::new(),
+        to_read: 0,
         new: 0,
         changed: 0,
         unchanged: 0,
@@ -247,22 +258,23 @@ fn plan<'a>(
         match before {
             None => {
                 p.new += 1;
-                p.read.push(f);
+                p.work.push(Work { file: f, read: true });
             }
             Some(b) if b.content_sha256 != state.content_sha256 || b.rules_key != state.rules_key || full => {
                 p.changed +=
                     usize::from(b.content_sha256 != state.content_sha256 || b.rules_key != state.rules_key);
                 p.unchanged +=
                     usize::from(b.content_sha256 == state.content_sha256 && b.rules_key == state.rules_key);
-                p.read.push(f);
+                p.work.push(Work { file: f, read: true });
             }
             Some(_) => {
                 p.unchanged += 1;
-                p.reuse.insert(f.source.clone());
+                p.work.push(Work { file: f, read: false });
             }
         }
         p.files.insert(f.source.clone(), state);
     }
+    p.to_read = p.work.iter().filter(|w| w.read).count();
     if let Some(prev) = previous {
         p.removed = prev.keys().filter(|k| !p.files.contains_key(*k)).count();
     }
@@ -295,10 +307,6 @@ fn clean_leftovers(out: &Path) -> Result<()> {
         }
     }
     Ok(())
-}
-
-fn table_rows(tables: &Tables) -> BTreeMap<&'static str, usize> {
-    publish::TABLES.iter().map(|&t| (t, tables.rows(t))).collect()
 }
 
 /// Runs the pipeline and publishes a snapshot, unless nothing changed.
@@ -356,7 +364,7 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome> {
     let plan = plan(&files, previous.as_ref(), &key_of, opts.full, opts.verify);
     let t_plan = t.elapsed();
     if let (Some(id), Some(prev)) = (&current, &previous) {
-        if plan.read.is_empty() && plan.removed == 0 && !opts.full {
+        if plan.to_read == 0 && plan.removed == 0 && !opts.full {
             // Files touched without a change: remember their new times, so the
             // next run need not hash them again.
             if *prev != plan.files {
@@ -376,64 +384,91 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome> {
         removed = plan.removed,
         "{} input files, {} to read",
         files.len(),
-        plan.read.len()
+        plan.to_read
     );
 
     let lx = match rules.take() {
         Some(lx) => lx,
         None => pipeline.rules()?,
     };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| Error::Aggregate(format!("cannot start {threads} worker threads: {e}")))?;
+    let run_id = new_run_id(&out);
     let t = Instant::now();
     let bar = opts.progress.then(|| {
-        let b = indicatif::ProgressBar::new(plan.read.len() as u64);
+        let b = indicatif::ProgressBar::new(plan.work.len() as u64);
         b.set_style(
             indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} files {per_sec} eta {eta}")
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
         );
         b
     });
-    let (fresh, stage) = extract_all(&plan.read, &lx, &settings, threads, bar.as_ref())?;
+    let mut stored = match (&current, plan.work.iter().any(|w| !w.read)) {
+        (Some(id), true) => Some(StoredRows::open(&out, id)?),
+        _ => None,
+    };
+    let mut sink = Sink::create(&out, &run_id)?;
+    let clock = StageClock::default();
+    // Chunks of files stream through: while the workers extract chunk k, the
+    // rows of chunk k-1 are published (Parquet, state, roll-ups) on a worker
+    // too, so memory holds about two chunks whatever the corpus size.
+    let mut pending: Vec<(String, Vec<Extraction>)> = Vec::new();
+    for chunk in chunks(&plan.work) {
+        let (published, fresh) = pool.install(|| {
+            rayon::join(
+                || -> Result<Vec<Option<Vec<Extraction>>>> {
+                    sink.take(std::mem::take(&mut pending))?;
+                    let t = Instant::now();
+                    let reused = reuse_rows(stored.as_mut(), chunk, current.as_deref());
+                    sink.seconds.reuse += t.elapsed().as_secs_f64();
+                    reused
+                },
+                || {
+                    chunk
+                        .par_iter()
+                        .map(|w| {
+                            let x = if w.read {
+                                process_timed(w.file, &lx, &settings, &clock)
+                            } else {
+                                Vec::new()
+                            };
+                            if let Some(b) = &bar {
+                                b.inc(1);
+                            }
+                            x
+                        })
+                        .collect::<Vec<_>>()
+                },
+            )
+        });
+        let reused = published?;
+        pending = chunk
+            .iter()
+            .zip(fresh.into_iter().zip(reused))
+            .map(|(w, (fresh, reused))| (w.file.source.clone(), reused.unwrap_or(fresh)))
+            .collect();
+    }
+    pool.install(|| sink.take(pending))?;
     if let Some(b) = bar {
         b.finish_and_clear();
     }
     let t_docs = t.elapsed();
-
-    // Rows by input file: fresh ones, and the stored ones of unchanged files.
-    let t = Instant::now();
-    let mut rows: BTreeMap<String, Vec<Extraction>> =
-        plan.read.iter().map(|f| f.source.clone()).zip(fresh).collect();
-    if !plan.reuse.is_empty() {
-        let id = current.as_deref().unwrap_or_default();
-        let stored = state::load_rows(&out, id, &|s| plan.reuse.contains(s))?;
-        if stored.len() != plan.reuse.len() {
-            return Err(Error::Aggregate(format!(
-                "the state of snapshot {id} lacks the rows of {} unchanged files; run again with --full",
-                plan.reuse.len() - stored.len()
-            )));
-        }
-        rows.extend(stored);
-    }
-    let t_reuse = t.elapsed();
+    let stage = StageSeconds::from(&clock);
 
     let t = Instant::now();
-    let tables = aggregate(rows.values().flatten().cloned().collect())?;
-    let t_aggregate = t.elapsed();
-
-    let quarantined_docs = tables
-        .documents
-        .iter()
-        .filter(|d| d.status == "quarantined")
-        .count();
     let counts = InputCounts {
-        total: tables.documents.len(),
+        total: sink.documents,
         new: plan.new,
         changed: plan.changed,
         unchanged: plan.unchanged,
         removed: plan.removed,
-        quarantined: quarantined_docs,
+        quarantined: sink.quarantined.len(),
     };
-    let run_id = new_run_id(&out);
-    let row_counts = table_rows(&tables);
+    let finished = pool.install(|| sink.finish_tables())?;
+    let t_finish = t.elapsed();
+    let row_counts: BTreeMap<&'static str, usize> = finished.snapshot.rows().into_iter().collect();
     let manifest = json!({
         "run_id": run_id,
         "started_at": started.to_rfc3339(),
@@ -459,6 +494,8 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome> {
             "quarantined": counts.quarantined,
         },
         "row_counts": row_counts,
+        // Wall times of the run's phases, and CPU seconds summed over the
+        // workers for the work that streams alongside extraction.
         "stage_seconds": {
             "setup": t_setup.as_secs_f64(),
             "plan": t_plan.as_secs_f64(),
@@ -466,26 +503,28 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome> {
             "ingest_cpu": stage.ingest,
             "normalize_cpu": stage.normalize,
             "extract_cpu": stage.extract,
-            "reuse": t_reuse.as_secs_f64(),
-            "aggregate": t_aggregate.as_secs_f64(),
-            "publish": null,
+            "reuse": finished.seconds.reuse,
+            "aggregate_cpu": finished.seconds.aggregate,
+            "parquet_cpu": finished.seconds.parquet,
+            "state_cpu": finished.seconds.state,
+            "finish_wall": t_finish.as_secs_f64(),
         },
     });
     // Snapshot, then its state, then `current`: a kill at any point leaves
     // `current` on a complete snapshot whose state is complete too.
-    let snapshot = publish::write_snapshot(&out, &run_id, &tables, manifest)?;
-    state::write(&out, &run_id, &plan.files, &rows)?;
+    let Finished {
+        snapshot: writer,
+        state: state_writer,
+        quarantined,
+        ..
+    } = finished;
+    let snapshot = writer.finish(manifest)?;
+    state_writer.finish(&plan.files)?;
     publish::swap_current(&out, &run_id)?;
     let kept = publish::prune(&out, pipeline.file.output.snapshots_kept)?;
     state::prune(&out, &kept)?;
     drop(run_lock);
 
-    let quarantined = tables
-        .documents
-        .iter()
-        .filter(|d| d.status == "quarantined")
-        .map(|d| (d.source.clone(), d.error.clone().unwrap_or_default()))
-        .collect();
     Ok(RunOutcome::Published(Box::new(RunSummary {
         run_id,
         snapshot,
@@ -495,4 +534,162 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome> {
         quarantined,
         took_over_lock,
     })))
+}
+
+/// Files per chunk, and input bytes per chunk, whichever comes first.
+const CHUNK_FILES: usize = 512;
+const CHUNK_BYTES: u64 = 32 << 20;
+
+/// Splits the run's files into chunks of bounded count and size.
+fn chunks<'p, 'a>(work: &'p [Work<'a>]) -> Vec<&'p [Work<'a>]> {
+    let mut out = Vec::new();
+    let (mut start, mut bytes) = (0, 0u64);
+    for (i, w) in work.iter().enumerate() {
+        bytes += if w.read { w.file.size } else { 0 };
+        if i + 1 - start >= CHUNK_FILES || bytes >= CHUNK_BYTES {
+            out.push(&work[start..=i]);
+            (start, bytes) = (i + 1, 0);
+        }
+    }
+    if start < work.len() {
+        out.push(&work[start..]);
+    }
+    out
+}
+
+/// The stored rows of the chunk's unchanged files, read forward from the
+/// previous state (`None` for files read again).
+fn reuse_rows(
+    stored: Option<&mut StoredRows>,
+    chunk: &[Work],
+    snapshot: Option<&str>,
+) -> Result<Vec<Option<Vec<Extraction>>>> {
+    let Some(stored) = stored else {
+        return Ok(vec![None; chunk.len()]);
+    };
+    chunk
+        .iter()
+        .map(|w| {
+            if w.read {
+                return Ok(None);
+            }
+            match stored.take(&w.file.source)? {
+                Some(rows) => Ok(Some(rows)),
+                None => Err(Error::Aggregate(format!(
+                    "the state of snapshot {} lacks the rows of the unchanged file {}; run again with --full",
+                    snapshot.unwrap_or_default(),
+                    w.file.source
+                ))),
+            }
+        })
+        .collect()
+}
+
+/// CPU seconds of the work that publishes rows.
+#[derive(Debug, Default, Clone, Copy)]
+struct SinkSeconds {
+    reuse: f64,
+    aggregate: f64,
+    parquet: f64,
+    state: f64,
+}
+
+/// Where the rows of a run go as they come: the snapshot's Parquet files, the
+/// run's state, and the roll-ups.
+struct Sink {
+    snapshot: SnapshotWriter,
+    state: StateWriter,
+    ids: PersonIds,
+    rollups: Rollups,
+    /// Pages whose person ids wait for the whole run (no province), with
+    /// their place in it. They are published last.
+    waiting: Vec<(u64, Extraction)>,
+    /// Documents seen so far; a document's place in the run.
+    documents: usize,
+    quarantined: Vec<(String, String)>,
+    seconds: SinkSeconds,
+}
+
+/// A sink with every row written, before its files are closed.
+struct Finished {
+    snapshot: SnapshotWriter,
+    state: StateWriter,
+    quarantined: Vec<(String, String)>,
+    seconds: SinkSeconds,
+}
+
+impl Sink {
+    fn create(out: &Path, run_id: &str) -> Result<Sink> {
+        Ok(Sink {
+            snapshot: SnapshotWriter::create(out, run_id)?,
+            state: StateWriter::create(out, run_id)?,
+            ids: PersonIds::default(),
+            rollups: Rollups::default(),
+            waiting: Vec::new(),
+            documents: 0,
+            quarantined: Vec::new(),
+            seconds: SinkSeconds::default(),
+        })
+    }
+
+    /// Stores, aggregates and writes the rows of a chunk of files.
+    fn take(&mut self, chunk: Vec<(String, Vec<Extraction>)>) -> Result<()> {
+        if chunk.is_empty() {
+            return Ok(());
+        }
+        let t = Instant::now();
+        for (source, xs) in &chunk {
+            self.state.add(source, xs)?;
+        }
+        self.seconds.state += t.elapsed().as_secs_f64();
+        let t = Instant::now();
+        let mut rows = Tables::default();
+        for (_, xs) in chunk {
+            for mut x in xs {
+                let seq = self.documents as u64;
+                self.documents += 1;
+                if x.document.status == "quarantined" {
+                    self.quarantined.push((
+                        x.document.source.clone(),
+                        x.document.error.clone().unwrap_or_default(),
+                    ));
+                }
+                self.ids.learn(&x);
+                if PersonIds::must_wait(&x) {
+                    self.waiting.push((seq, x));
+                    continue;
+                }
+                self.ids.assign(&mut x);
+                self.rollups.add(seq, &x);
+                rows.push_page(x);
+            }
+        }
+        self.seconds.aggregate += t.elapsed().as_secs_f64();
+        let t = Instant::now();
+        self.snapshot.write(&rows)?;
+        self.seconds.parquet += t.elapsed().as_secs_f64();
+        Ok(())
+    }
+
+    /// Publishes the pages that waited, then the roll-ups.
+    fn finish_tables(mut self) -> Result<Finished> {
+        let t = Instant::now();
+        let mut rows = Tables::default();
+        for (seq, mut x) in std::mem::take(&mut self.waiting) {
+            self.ids.assign(&mut x);
+            self.rollups.add(seq, &x);
+            rows.push_page(x);
+        }
+        (rows.people, rows.co_attendance, rows.unit_year_metrics) = self.rollups.finish();
+        self.seconds.aggregate += t.elapsed().as_secs_f64();
+        let t = Instant::now();
+        self.snapshot.write(&rows)?;
+        self.seconds.parquet += t.elapsed().as_secs_f64();
+        Ok(Finished {
+            snapshot: self.snapshot,
+            state: self.state,
+            quarantined: self.quarantined,
+            seconds: self.seconds,
+        })
+    }
 }

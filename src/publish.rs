@@ -341,6 +341,7 @@ fn writer_properties() -> WriterProperties {
         .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).unwrap_or_default()))
         .set_statistics_enabled(EnabledStatistics::Page)
         .set_dictionary_enabled(true)
+        .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
         .set_created_by(format!("hoinghi {}", env!("CARGO_PKG_VERSION")))
         .build()
 }
@@ -352,66 +353,145 @@ fn write_error(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
     }
 }
 
-/// Writes one table's batch to `dir/<table>/part-00000.parquet`.
-pub fn write_table(dir: &Path, table: &str, batch: &RecordBatch) -> Result<()> {
-    let folder = dir.join(table);
-    fs::create_dir_all(&folder).map_err(write_error(&folder))?;
-    let path = folder.join("part-00000.parquet");
-    let file = fs::File::create(&path).map_err(write_error(&path))?;
-    let table_err = |e: parquet::errors::ParquetError| Error::Table {
-        table: table.into(),
-        message: e.to_string(),
-    };
-    let mut w = ArrowWriter::try_new(file, batch.schema(), Some(writer_properties())).map_err(table_err)?;
-    w.write(batch).map_err(table_err)?;
-    let file = w.into_inner().map_err(table_err)?;
-    file.sync_all().map_err(write_error(&path))?;
-    Ok(())
+/// One table's Parquet file being written.
+struct TableWriter {
+    table: &'static str,
+    path: PathBuf,
+    writer: ArrowWriter<fs::File>,
+    rows: usize,
 }
 
-/// Writes every table and the manifest into a hidden folder, then moves it
-/// into `snapshots/<run_id>`. `current` is swapped separately
-/// ([`swap_current`]) once the run's state is written too. The manifest's
-/// `stage_seconds.publish` and `finished_at` are filled in here.
+impl TableWriter {
+    fn error(&self, e: parquet::errors::ParquetError) -> Error {
+        Error::Table {
+            table: self.table.into(),
+            message: e.to_string(),
+        }
+    }
+}
+
+/// A snapshot being written: one Parquet file per table
+/// (`<table>/part-00000.parquet`), fed batch by batch as a run goes, in a
+/// hidden folder that [`SnapshotWriter::finish`] moves into
+/// `snapshots/<run_id>`. Row groups are flushed at [`ROW_GROUP_ROWS`] rows, so
+/// memory stays bounded however many pages there are. Dropped unfinished (an
+/// error, a full disk), it deletes the hidden folder: no half snapshot stays.
+pub struct SnapshotWriter {
+    snapshots: PathBuf,
+    run_id: String,
+    tmp: PathBuf,
+    tables: Vec<TableWriter>,
+    done: bool,
+}
+
+/// Rows per Parquet row group: big enough for good compression and
+/// statistics, small enough that a row group in the making stays a few MB.
+pub const ROW_GROUP_ROWS: usize = 64 * 1024;
+
+impl SnapshotWriter {
+    /// Opens a writer for every table of the snapshot `run_id`.
+    pub fn create(out: &Path, run_id: &str) -> Result<SnapshotWriter> {
+        let snapshots = out.join("snapshots");
+        fs::create_dir_all(&snapshots).map_err(write_error(&snapshots))?;
+        let tmp = snapshots.join(format!(".tmp-{run_id}"));
+        if tmp.exists() {
+            fs::remove_dir_all(&tmp).map_err(write_error(&tmp))?;
+        }
+        let mut w = SnapshotWriter {
+            snapshots,
+            run_id: run_id.to_string(),
+            tmp,
+            tables: Vec::new(),
+            done: false,
+        };
+        for table in TABLES {
+            let folder = w.tmp.join(table);
+            fs::create_dir_all(&folder).map_err(write_error(&folder))?;
+            let path = folder.join("part-00000.parquet");
+            let file = fs::File::create(&path).map_err(write_error(&path))?;
+            let writer =
+                ArrowWriter::try_new(file, schema(table), Some(writer_properties())).map_err(|e| {
+                    Error::Table {
+                        table: table.into(),
+                        message: e.to_string(),
+                    }
+                })?;
+            w.tables.push(TableWriter {
+                table,
+                path,
+                writer,
+                rows: 0,
+            });
+        }
+        Ok(w)
+    }
+
+    /// Appends rows to every table that has some, the tables in parallel.
+    pub fn write(&mut self, rows: &Tables) -> Result<()> {
+        use rayon::prelude::*;
+        self.tables.par_iter_mut().try_for_each(|t| {
+            let n = rows.rows(t.table);
+            if n == 0 {
+                return Ok(());
+            }
+            let b = batch(rows, t.table)?;
+            t.writer.write(&b).map_err(|e| t.error(e))?;
+            t.rows += n;
+            Ok(())
+        })
+    }
+
+    /// Rows written so far, by table.
+    pub fn rows(&self) -> Vec<(&'static str, usize)> {
+        self.tables.iter().map(|t| (t.table, t.rows)).collect()
+    }
+
+    /// Closes every file, writes `_manifest.json` (with `finished_at` set) and
+    /// moves the snapshot into place. `current` is swapped separately
+    /// ([`swap_current`]) once the run's state is written too.
+    pub fn finish(mut self, mut manifest: serde_json::Value) -> Result<PathBuf> {
+        use rayon::prelude::*;
+        std::mem::take(&mut self.tables)
+            .into_par_iter()
+            .try_for_each(|t| -> Result<()> {
+                let TableWriter {
+                    table, path, writer, ..
+                } = t;
+                let file = writer.into_inner().map_err(|e| Error::Table {
+                    table: table.into(),
+                    message: e.to_string(),
+                })?;
+                file.sync_all().map_err(write_error(&path))
+            })?;
+        manifest["finished_at"] = serde_json::json!(chrono::Utc::now().to_rfc3339());
+        let manifest_path = self.tmp.join("_manifest.json");
+        let text = serde_json::to_string_pretty(&manifest).unwrap_or_default();
+        fs::write(&manifest_path, text).map_err(write_error(&manifest_path))?;
+        let final_dir = self.snapshots.join(&self.run_id);
+        fs::rename(&self.tmp, &final_dir).map_err(write_error(&final_dir))?;
+        self.done = true;
+        Ok(final_dir)
+    }
+}
+
+impl Drop for SnapshotWriter {
+    fn drop(&mut self) {
+        if !self.done {
+            let _ = fs::remove_dir_all(&self.tmp);
+        }
+    }
+}
+
+/// Writes a whole snapshot from tables in memory (no incremental state).
 pub fn write_snapshot(
     out: &Path,
     run_id: &str,
     tables: &Tables,
-    mut manifest: serde_json::Value,
+    manifest: serde_json::Value,
 ) -> Result<PathBuf> {
-    let started = std::time::Instant::now();
-    let snapshots = out.join("snapshots");
-    fs::create_dir_all(&snapshots).map_err(write_error(&snapshots))?;
-    let tmp = snapshots.join(format!(".tmp-{run_id}"));
-    if tmp.exists() {
-        fs::remove_dir_all(&tmp).map_err(write_error(&tmp))?;
-    }
-    fs::create_dir_all(&tmp).map_err(write_error(&tmp))?;
-    let result = (|| {
-        for table in TABLES {
-            write_table(&tmp, table, &batch(tables, table)?)?;
-        }
-        manifest["stage_seconds"]["publish"] = serde_json::json!(started.elapsed().as_secs_f64());
-        manifest["finished_at"] = serde_json::json!(chrono::Utc::now().to_rfc3339());
-        let manifest_path = tmp.join("_manifest.json");
-        let text = serde_json::to_string_pretty(&manifest).unwrap_or_default();
-        fs::write(&manifest_path, text).map_err(write_error(&manifest_path))?;
-        let final_dir = snapshots.join(run_id);
-        fs::rename(&tmp, &final_dir).map_err(write_error(&final_dir))?;
-        Ok(final_dir)
-    })();
-    if result.is_err() {
-        // A full disk or a failed write leaves no half snapshot behind.
-        let _ = fs::remove_dir_all(&tmp);
-    }
-    result
-}
-
-/// Writes a snapshot and points `current` at it (no incremental state).
-pub fn publish(out: &Path, run_id: &str, tables: &Tables, manifest: serde_json::Value) -> Result<PathBuf> {
-    let dir = write_snapshot(out, run_id, tables, manifest)?;
-    swap_current(out, run_id)?;
-    Ok(dir)
+    let mut w = SnapshotWriter::create(out, run_id)?;
+    w.write(tables)?;
+    w.finish(manifest)
 }
 
 /// Points `OUT/current` at `snapshots/<run_id>` (a relative link) atomically.

@@ -51,70 +51,165 @@ pub fn load_files(out: &Path, run_id: &str) -> Option<Files> {
     serde_json::from_slice(&fs::read(p).ok()?).ok()
 }
 
-/// The stored rows of the given sources, from a run's state.
+/// The stored rows of the given sources, from a run's state (all in memory:
+/// for tests and tools; a run reads them forward with [`StoredRows`]).
 pub fn load_rows(
     out: &Path,
     run_id: &str,
     wanted: &dyn Fn(&str) -> bool,
 ) -> Result<BTreeMap<String, Vec<Extraction>>> {
-    let p = runs_dir(out).join(run_id).join("rows.jsonl.zst");
-    let file = fs::File::open(&p).map_err(|source| Error::Read {
-        path: p.clone(),
-        source,
-    })?;
-    let reader = zstd::stream::read::Decoder::new(file).map_err(|source| Error::Read {
-        path: p.clone(),
-        source,
-    })?;
+    let mut stored = StoredRows::open(out, run_id)?;
     let mut rows = BTreeMap::new();
-    for line in BufReader::new(reader).lines() {
-        let line = line.map_err(|source| Error::Read {
-            path: p.clone(),
-            source,
-        })?;
-        let parsed: RowsLine = serde_json::from_str(&line).map_err(|e| Error::Read {
-            path: p.clone(),
-            source: std::io::Error::new(std::io::ErrorKind::InvalidData, e),
-        })?;
-        if wanted(&parsed.source) {
-            rows.insert(parsed.source, parsed.extractions);
+    while let Some(line) = stored.next_line()? {
+        if wanted(&line.source) {
+            rows.insert(line.source, line.extractions);
         }
     }
     Ok(rows)
 }
 
-/// Writes a run's state into a hidden folder, then renames it into place.
+/// The rows of a run's state, read forward one input file at a time.
+pub struct StoredRows {
+    path: PathBuf,
+    lines: std::io::Lines<BufReader<zstd::stream::read::Decoder<'static, BufReader<fs::File>>>>,
+}
+
+impl StoredRows {
+    pub fn open(out: &Path, run_id: &str) -> Result<StoredRows> {
+        let path = runs_dir(out).join(run_id).join("rows.jsonl.zst");
+        let rerr = |source| Error::Read {
+            path: path.clone(),
+            source,
+        };
+        let file = fs::File::open(&path).map_err(rerr)?;
+        let reader = zstd::stream::read::Decoder::new(file).map_err(rerr)?;
+        Ok(StoredRows {
+            lines: BufReader::with_capacity(1 << 16, reader).lines(),
+            path,
+        })
+    }
+
+    fn next_line(&mut self) -> Result<Option<RowsLine>> {
+        let Some(line) = self.lines.next() else {
+            return Ok(None);
+        };
+        let line = line.map_err(|source| Error::Read {
+            path: self.path.clone(),
+            source,
+        })?;
+        serde_json::from_str(&line).map(Some).map_err(|e| Error::Read {
+            path: self.path.clone(),
+            source: std::io::Error::new(std::io::ErrorKind::InvalidData, e),
+        })
+    }
+
+    /// The rows of `source`, skipping those of files before it. Sources must
+    /// be asked for in the order the state was written (the run's file
+    /// order); `None` when the state has no rows for it.
+    pub fn take(&mut self, source: &str) -> Result<Option<Vec<Extraction>>> {
+        while let Some(line) = self.next_line()? {
+            if line.source == source {
+                return Ok(Some(line.extractions));
+            }
+        }
+        Ok(None)
+    }
+}
+
+/// A run's state being written, one input file at a time, into a hidden
+/// folder that [`StateWriter::finish`] renames into place. Dropped
+/// unfinished, it deletes the hidden folder.
+pub struct StateWriter {
+    runs: PathBuf,
+    run_id: String,
+    tmp: PathBuf,
+    rows_path: PathBuf,
+    rows: Option<zstd::stream::write::Encoder<'static, std::io::BufWriter<fs::File>>>,
+    line: Vec<u8>,
+}
+
+impl StateWriter {
+    pub fn create(out: &Path, run_id: &str) -> Result<StateWriter> {
+        let runs = runs_dir(out);
+        fs::create_dir_all(&runs).map_err(werr(&runs))?;
+        let tmp = runs.join(format!(".tmp-{run_id}"));
+        if tmp.exists() {
+            fs::remove_dir_all(&tmp).map_err(werr(&tmp))?;
+        }
+        fs::create_dir_all(&tmp).map_err(werr(&tmp))?;
+        let rows_path = tmp.join("rows.jsonl.zst");
+        let f = fs::File::create(&rows_path).map_err(werr(&rows_path))?;
+        // Level 1: the state is rewritten on every run, so speed beats size.
+        let enc = zstd::stream::write::Encoder::new(std::io::BufWriter::with_capacity(1 << 16, f), 1)
+            .map_err(werr(&rows_path))?;
+        Ok(StateWriter {
+            runs,
+            run_id: run_id.to_string(),
+            tmp,
+            rows_path,
+            rows: Some(enc),
+            line: Vec::new(),
+        })
+    }
+
+    /// Stores the rows read from one input file.
+    pub fn add(&mut self, source: &str, extractions: &[Extraction]) -> Result<()> {
+        #[derive(Serialize)]
+        struct Line<'a> {
+            source: &'a str,
+            extractions: &'a [Extraction],
+        }
+        self.line.clear();
+        serde_json::to_writer(&mut self.line, &Line { source, extractions }).map_err(|e| Error::Write {
+            path: self.rows_path.clone(),
+            source: std::io::Error::other(e),
+        })?;
+        self.line.push(b'\n');
+        let Some(enc) = self.rows.as_mut() else {
+            return Ok(());
+        };
+        enc.write_all(&self.line).map_err(werr(&self.rows_path))
+    }
+
+    /// Writes `files.json`, closes the rows and renames the folder into place.
+    pub fn finish(mut self, files: &Files) -> Result<()> {
+        let files_path = self.tmp.join("files.json");
+        fs::write(&files_path, serde_json::to_vec(files).unwrap_or_default()).map_err(werr(&files_path))?;
+        if let Some(enc) = self.rows.take() {
+            let w = enc.finish().map_err(werr(&self.rows_path))?;
+            let f = w.into_inner().map_err(|e| Error::Write {
+                path: self.rows_path.clone(),
+                source: e.into_error(),
+            })?;
+            f.sync_all().map_err(werr(&self.rows_path))?;
+        }
+        let dst = self.runs.join(&self.run_id);
+        fs::rename(&self.tmp, &dst).map_err(werr(&dst))?;
+        self.tmp = PathBuf::new();
+        Ok(())
+    }
+}
+
+impl Drop for StateWriter {
+    fn drop(&mut self) {
+        if !self.tmp.as_os_str().is_empty() {
+            let _ = fs::remove_dir_all(&self.tmp);
+        }
+    }
+}
+
+/// Writes a run's state from rows in memory.
 pub fn write(
     out: &Path,
     run_id: &str,
     files: &Files,
     rows: &BTreeMap<String, Vec<Extraction>>,
 ) -> Result<()> {
-    let runs = runs_dir(out);
-    fs::create_dir_all(&runs).map_err(werr(&runs))?;
-    let tmp = runs.join(format!(".tmp-{run_id}"));
-    if tmp.exists() {
-        fs::remove_dir_all(&tmp).map_err(werr(&tmp))?;
-    }
-    fs::create_dir_all(&tmp).map_err(werr(&tmp))?;
-    let files_path = tmp.join("files.json");
-    fs::write(&files_path, serde_json::to_vec(files).unwrap_or_default()).map_err(werr(&files_path))?;
-    let rows_path = tmp.join("rows.jsonl.zst");
-    let f = fs::File::create(&rows_path).map_err(werr(&rows_path))?;
-    let mut enc = zstd::stream::write::Encoder::new(f, 3).map_err(werr(&rows_path))?;
+    let mut w = StateWriter::create(out, run_id)?;
     for (source, extractions) in rows {
-        let line = RowsLine {
-            source: source.clone(),
-            extractions: extractions.clone(),
-        };
-        let text = serde_json::to_string(&line).unwrap_or_default();
-        enc.write_all(text.as_bytes()).map_err(werr(&rows_path))?;
-        enc.write_all(b"\n").map_err(werr(&rows_path))?;
+        w.add(source, extractions)?;
     }
-    let f = enc.finish().map_err(werr(&rows_path))?;
-    f.sync_all().map_err(werr(&rows_path))?;
-    let dst = runs.join(run_id);
-    fs::rename(&tmp, &dst).map_err(werr(&dst))
+    w.finish(files)
 }
 
 /// Rewrites only `files.json` of an existing run (new modification times of
