@@ -58,6 +58,17 @@ pub struct PhraseSet {
     anchored: Option<AhoCorasick>,
     entry_of: Vec<usize>,
     pattern_len: Vec<usize>,
+    /// Whether a pattern starts / ends with a word character, and so needs a
+    /// word boundary on that side ("/người/năm" needs none before it).
+    word_edges: Vec<(bool, bool)>,
+}
+
+/// An occurrence of a pattern before word boundaries are checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RawHit {
+    pub pattern: u32,
+    pub start: usize,
+    pub end: usize,
 }
 
 impl PhraseSet {
@@ -74,11 +85,23 @@ impl PhraseSet {
             }
         }
         let pattern_len = patterns.iter().map(|p| p.len()).collect();
+        let word_edges = patterns
+            .iter()
+            .map(|p| {
+                (
+                    p.chars().next().is_some_and(char::is_alphanumeric),
+                    p.chars().next_back().is_some_and(char::is_alphanumeric),
+                )
+            })
+            .collect();
         let ac = if patterns.is_empty() {
             None
         } else {
             Some(
                 AhoCorasickBuilder::new()
+                    // A DFA: one table lookup per byte, the fastest scan
+                    // for the small sets of a lexicon.
+                    .kind(Some(aho_corasick::AhoCorasickKind::DFA))
                     .match_kind(MatchKind::Standard)
                     .build(&patterns)
                     .expect("phrase automaton builds from plain strings"),
@@ -89,6 +112,7 @@ impl PhraseSet {
         } else {
             Some(
                 AhoCorasickBuilder::new()
+                    .kind(Some(aho_corasick::AhoCorasickKind::DFA))
                     .match_kind(MatchKind::LeftmostLongest)
                     .start_kind(aho_corasick::StartKind::Anchored)
                     .build(&patterns)
@@ -100,6 +124,7 @@ impl PhraseSet {
             anchored,
             entry_of,
             pattern_len,
+            word_edges,
         }
     }
 
@@ -108,28 +133,47 @@ impl PhraseSet {
         PhraseSet::new(&v)
     }
 
-    /// Every whole-word match in `folded`, overlapping ones included, by start.
-    pub fn all(&self, folded: &str) -> Vec<Hit> {
+    /// Every occurrence of every phrase in `text`, word boundaries not yet
+    /// checked, by start. A search of a part of `text` finds exactly those
+    /// that lie inside it, so one search can serve many parts.
+    pub fn raw_hits(&self, text: &str) -> Vec<RawHit> {
         let Some(ac) = &self.ac else { return Vec::new() };
-        let mut hits: Vec<Hit> = ac
-            .find_overlapping_iter(folded)
-            .filter(|m| {
-                let (s, e) = (m.start(), m.end());
-                let pat = &folded[s..e];
-                // A phrase that starts or ends with punctuation ("/người/năm")
-                // needs no boundary on that side.
-                let first_word = pat.chars().next().is_some_and(char::is_alphanumeric);
-                let last_word = pat.chars().next_back().is_some_and(char::is_alphanumeric);
-                (!first_word || no_word_before(folded, s)) && (!last_word || no_word_after(folded, e))
-            })
-            .map(|m| Hit {
-                id: self.entry_of[m.pattern().as_usize()],
+        let mut hits: Vec<RawHit> = ac
+            .find_overlapping_iter(text)
+            .map(|m| RawHit {
+                pattern: m.pattern().as_u32(),
                 start: m.start(),
                 end: m.end(),
             })
             .collect();
-        hits.sort_by_key(|h| (h.start, std::cmp::Reverse(h.end)));
+        hits.sort_unstable_by_key(|h| (h.start, std::cmp::Reverse(h.end), h.pattern));
         hits
+    }
+
+    /// Whether a raw hit stands as whole words within `text[lo..hi]` (the
+    /// ends of that range count as boundaries).
+    pub fn is_whole_words(&self, text: &str, h: &RawHit, lo: usize, hi: usize) -> bool {
+        let (first_word, last_word) = self.word_edges[h.pattern as usize];
+        (!first_word || h.start == lo || no_word_before(text, h.start))
+            && (!last_word || h.end == hi || no_word_after(text, h.end))
+    }
+
+    /// The hit of a raw hit.
+    pub fn hit(&self, h: &RawHit) -> Hit {
+        Hit {
+            id: self.entry_of[h.pattern as usize],
+            start: h.start,
+            end: h.end,
+        }
+    }
+
+    /// Every whole-word match in `folded`, overlapping ones included, by start.
+    pub fn all(&self, folded: &str) -> Vec<Hit> {
+        self.raw_hits(folded)
+            .iter()
+            .filter(|h| self.is_whole_words(folded, h, 0, folded.len()))
+            .map(|h| self.hit(h))
+            .collect()
     }
 
     /// Longest matches, left to right, not overlapping.

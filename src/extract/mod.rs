@@ -6,7 +6,11 @@ mod figures;
 mod meeting;
 mod people;
 
-use crate::lexicon::{Hit, Lexicon, PhraseSet};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use crate::lexicon::{Hit, Lexicon, PhraseSet, RawHit};
 use crate::model::{Extraction, NormalizedDocument, Sentence};
 use crate::vntext::CharIndex;
 
@@ -18,6 +22,9 @@ pub struct Page<'a> {
     pub doc: &'a NormalizedDocument,
     pub lx: &'a Lexicon,
     chars: CharIndex,
+    /// Each phrase set's occurrences in the whole page, searched once and
+    /// then filtered for every range asked about (keyed by the set's address).
+    phrase_hits: RefCell<HashMap<usize, Rc<Vec<RawHit>>>>,
 }
 
 impl<'a> Page<'a> {
@@ -26,6 +33,7 @@ impl<'a> Page<'a> {
             doc,
             lx,
             chars: CharIndex::new(&doc.body),
+            phrase_hits: RefCell::new(HashMap::new()),
         }
     }
 
@@ -79,15 +87,27 @@ impl<'a> Page<'a> {
         (s.start + start, s.start + end)
     }
 
-    /// Matches of a phrase set inside a byte range, with offsets in the body.
+    fn page_hits(&self, set: &PhraseSet) -> Rc<Vec<RawHit>> {
+        let key = set as *const PhraseSet as usize;
+        if let Some(v) = self.phrase_hits.borrow().get(&key) {
+            return Rc::clone(v);
+        }
+        let v = Rc::new(set.raw_hits(&self.doc.folded));
+        self.phrase_hits.borrow_mut().insert(key, Rc::clone(&v));
+        v
+    }
+
+    /// Matches of a phrase set inside a byte range, with offsets in the body,
+    /// as a search of that range alone would find them.
     pub fn hits_in(&self, set: &PhraseSet, start: usize, end: usize) -> Vec<Hit> {
-        set.all(&self.doc.folded[start..end])
-            .into_iter()
-            .map(|h| Hit {
-                id: h.id,
-                start: h.start + start,
-                end: h.end + start,
-            })
+        let all = self.page_hits(set);
+        let folded = self.folded();
+        let from = all.partition_point(|h| h.start < start);
+        all[from..]
+            .iter()
+            .take_while(|h| h.start < end)
+            .filter(|h| h.end <= end && set.is_whole_words(folded, h, start, end))
+            .map(|h| set.hit(h))
             .collect()
     }
 
@@ -97,7 +117,7 @@ impl<'a> Page<'a> {
     }
 
     pub fn has_in(&self, set: &PhraseSet, start: usize, end: usize) -> bool {
-        set.any(&self.doc.folded[start..end])
+        !self.hits_in(set, start, end).is_empty()
     }
 }
 

@@ -28,43 +28,67 @@ fn with_tone(base: char, tone: char) -> char {
 
 /// NFC, then the contract's tone placement, on any text.
 pub fn normalize_text(s: &str) -> String {
-    let nfc: String = s.nfc().collect();
-    fix_tone_placement(&nfc)
+    use unicode_normalization::{is_nfc_quick, IsNormalized};
+    // Most pages are NFC already: the quick check spares building a copy.
+    if is_nfc_quick(s.chars()) == IsNormalized::Yes {
+        fix_tone_placement(s)
+    } else {
+        let nfc: String = s.nfc().collect();
+        fix_tone_placement(&nfc)
+    }
+}
+
+/// The tone mark a word-final "oa", "oe" or "uy" would move, given the
+/// first vowel (plain `o`/`u`, either case) and the toned second one.
+fn moving_tone(first: char, second: char) -> Option<(char, char)> {
+    let (base2, tone) = split_tone(second);
+    let tone = tone?;
+    let mut b2 = base2.chars();
+    let (Some(b2), None) = (b2.next(), b2.next()) else {
+        return None;
+    };
+    match (first.to_ascii_lowercase(), b2.to_ascii_lowercase()) {
+        ('o', 'a') | ('o', 'e') | ('u', 'y') => Some((with_tone(first, tone), b2)),
+        _ => None,
+    }
 }
 
 /// Moves the tone mark of a word-final "oa", "oe", "uy" to the first vowel.
 /// Expects NFC input.
 pub fn fix_tone_placement(s: &str) -> String {
-    let chars: Vec<char> = s.chars().collect();
-    let mut out: Vec<char> = chars.clone();
-    for i in 1..chars.len() {
-        let first = chars[i - 1];
-        let second = chars[i];
-        // Only a word-final pair moves: "hoàn", "thuyết" keep their placement.
-        if chars.get(i + 1).is_some_and(|c| c.is_alphabetic()) {
+    let bytes = s.as_bytes();
+    let mut out = String::with_capacity(s.len());
+    let mut copied = 0;
+    // Candidates are an ASCII o/u followed by a non-ASCII (toned) letter;
+    // everything else is copied as it is.
+    let mut i = 0;
+    while i + 1 < bytes.len() {
+        let b = bytes[i];
+        if !matches!(b, b'o' | b'O' | b'u' | b'U') || bytes[i + 1] < 0x80 {
+            i += 1;
             continue;
         }
-        let (base2, tone) = split_tone(second);
-        let Some(tone) = tone else { continue };
-        let (base1, tone1) = split_tone(first);
-        if tone1.is_some() || base1.chars().count() != 1 || base2.chars().count() != 1 {
-            continue;
+        let first = b as char;
+        let rest = &s[i + 1..];
+        let mut cs = rest.chars();
+        let Some(second) = cs.next() else { break };
+        let after = cs.next();
+        // Only a word-final pair moves: "hoàn", "thuyết" keep their placement,
+        // and in "quý", "quỳ" the u belongs to "qu", so the y keeps the tone.
+        let word_final = !after.is_some_and(char::is_alphabetic);
+        let after_q = i >= 1 && matches!(bytes[i - 1], b'q' | b'Q');
+        if word_final && !(matches!(first, 'u' | 'U') && after_q) {
+            if let Some((f, b2)) = moving_tone(first, second) {
+                out.push_str(&s[copied..i]);
+                out.push(f);
+                out.push(b2);
+                copied = i + 1 + second.len_utf8();
+            }
         }
-        let b1 = base1.chars().next().unwrap_or(first);
-        let b2 = base2.chars().next().unwrap_or(second);
-        let pair = (b1.to_ascii_lowercase(), b2.to_ascii_lowercase());
-        let moves = match pair {
-            ('o', 'a') | ('o', 'e') => true,
-            // "quý", "quỳ": the u belongs to "qu", so the y keeps the tone.
-            ('u', 'y') => !(i >= 2 && matches!(chars[i - 2], 'q' | 'Q')),
-            _ => false,
-        };
-        if moves {
-            out[i - 1] = with_tone(b1, tone);
-            out[i] = b2;
-        }
+        i += 1 + second.len_utf8();
     }
-    out.into_iter().collect()
+    out.push_str(&s[copied..]);
+    out
 }
 
 /// A comparison key: lowercase, tone placement fixed, single spaces.
@@ -76,6 +100,53 @@ pub fn canonical_key(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    /// The first, char-by-char version, kept to check the fast one against.
+    fn reference_fix(s: &str) -> String {
+        let chars: Vec<char> = s.chars().collect();
+        let mut out: Vec<char> = chars.clone();
+        for i in 1..chars.len() {
+            if chars.get(i + 1).is_some_and(|c| c.is_alphabetic()) {
+                continue;
+            }
+            let (base2, tone) = split_tone(chars[i]);
+            let Some(tone) = tone else { continue };
+            let (base1, tone1) = split_tone(chars[i - 1]);
+            if tone1.is_some() || base1.chars().count() != 1 || base2.chars().count() != 1 {
+                continue;
+            }
+            let b1 = base1.chars().next().unwrap_or(chars[i - 1]);
+            let b2 = base2.chars().next().unwrap_or(chars[i]);
+            let moves = match (b1.to_ascii_lowercase(), b2.to_ascii_lowercase()) {
+                ('o', 'a') | ('o', 'e') => true,
+                ('u', 'y') => !(i >= 2 && matches!(chars[i - 2], 'q' | 'Q')),
+                _ => false,
+            };
+            if moves {
+                out[i - 1] = with_tone(b1, tone);
+                out[i] = b2;
+            }
+        }
+        out.into_iter().collect()
+    }
+
+    proptest! {
+        #[test]
+        fn fast_placement_matches_the_reference(
+            s in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "o", "O", "u", "U", "q", "Q", "h", "th", "k", " ", ",", "\n", "à", "á", "ả", "ã", "ạ",
+                    "è", "é", "ẻ", "ẽ", "ẹ", "ỳ", "ý", "ỷ", "ỹ", "ỵ", "Ỳ", "Ý", "À", "Ẹ", "a", "e", "y",
+                    "ô", "ơ", "ư", "ò", "ù", "n", "ng", "ế", "ệ", "Đ",
+                ]),
+                0..24,
+            )
+        ) {
+            let text: String = s.concat();
+            prop_assert_eq!(fix_tone_placement(&text), reference_fix(&text));
+        }
+    }
 
     #[test]
     fn moves_tone_in_open_syllables() {
