@@ -61,6 +61,65 @@ pub struct PhraseSet {
     /// Whether a pattern starts / ends with a word character, and so needs a
     /// word boundary on that side ("/người/năm" needs none before it).
     word_edges: Vec<(bool, bool)>,
+    /// The folded patterns, for the lexicon's combined [`PhraseIndex`].
+    patterns: Vec<String>,
+    /// This set's place in the lexicon's [`PhraseIndex`], once indexed.
+    slot: Option<usize>,
+}
+
+/// Every phrase set of a lexicon in one automaton, so that a page is scanned
+/// once for all of them instead of once per set (there are about fifty).
+pub struct PhraseIndex {
+    ac: AhoCorasick,
+    /// For each distinct pattern: the (set slot, pattern in that set) it is.
+    owners: Vec<Vec<(u32, u32)>>,
+    sets: usize,
+}
+
+impl PhraseIndex {
+    /// Indexes the sets, giving each its slot.
+    fn build(sets: Vec<&mut PhraseSet>) -> PhraseIndex {
+        let mut ids: HashMap<String, usize> = HashMap::new();
+        let mut patterns: Vec<String> = Vec::new();
+        let mut owners: Vec<Vec<(u32, u32)>> = Vec::new();
+        let n = sets.len();
+        for (slot, set) in sets.into_iter().enumerate() {
+            set.slot = Some(slot);
+            for (k, p) in set.patterns.iter().enumerate() {
+                let id = *ids.entry(p.clone()).or_insert_with(|| {
+                    patterns.push(p.clone());
+                    owners.push(Vec::new());
+                    patterns.len() - 1
+                });
+                owners[id].push((slot as u32, k as u32));
+            }
+        }
+        let ac = AhoCorasickBuilder::new()
+            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+            .match_kind(MatchKind::Standard)
+            .build(&patterns)
+            .expect("phrase automaton builds from plain strings");
+        PhraseIndex { ac, owners, sets: n }
+    }
+
+    /// Every set's raw hits in `text`, by slot, each list ordered as
+    /// [`PhraseSet::raw_hits`] orders its own.
+    pub fn scan(&self, text: &str) -> Vec<Vec<RawHit>> {
+        let mut out: Vec<Vec<RawHit>> = vec![Vec::new(); self.sets];
+        for m in self.ac.find_overlapping_iter(text) {
+            for &(slot, pattern) in &self.owners[m.pattern().as_usize()] {
+                out[slot as usize].push(RawHit {
+                    pattern,
+                    start: m.start(),
+                    end: m.end(),
+                });
+            }
+        }
+        for hits in &mut out {
+            hits.sort_unstable_by_key(|h| (h.start, std::cmp::Reverse(h.end), h.pattern));
+        }
+        out
+    }
 }
 
 /// An occurrence of a pattern before word boundaries are checked.
@@ -125,7 +184,14 @@ impl PhraseSet {
             entry_of,
             pattern_len,
             word_edges,
+            patterns,
+            slot: None,
         }
+    }
+
+    /// This set's slot in the lexicon's [`PhraseIndex`], if it has one.
+    pub fn slot(&self) -> Option<usize> {
+        self.slot
     }
 
     pub fn flat<S: AsRef<str>>(phrases: &[S]) -> PhraseSet {
@@ -569,6 +635,8 @@ pub struct Lexicon {
     pub html: crate::html::HtmlRules,
     /// The administrative units, when the pipeline names a gazetteer.
     pub gazetteer: Option<std::sync::Arc<crate::gazetteer::Gazetteer>>,
+    /// All the phrase sets above in one automaton.
+    pub phrase_index: Option<PhraseIndex>,
 }
 
 const RECIPIENT_TYPES: &[&str] = &[
@@ -923,7 +991,62 @@ impl Lexicon {
             stamp,
             html,
             gazetteer: None,
-        })
+            phrase_index: None,
+        }
+        .indexed())
+    }
+
+    /// Builds the combined index of the phrase sets that pages are searched
+    /// with. A set left out here still works, searched on its own.
+    fn indexed(mut self) -> Lexicon {
+        let sets = vec![
+            &mut self.title_heads,
+            &mut self.person_cues,
+            &mut self.place_words,
+            &mut self.chair,
+            &mut self.chair_list,
+            &mut self.attendee_not_before,
+            &mut self.title_conjunctions,
+            &mut self.speaker,
+            &mut self.attendee,
+            &mut self.award_to,
+            &mut self.award_received,
+            &mut self.title_stops,
+            &mut self.count_nouns,
+            &mut self.measures,
+            &mut self.magnitudes,
+            &mut self.currency,
+            &mut self.per_person_year,
+            &mut self.per_ha,
+            &mut self.of_plan,
+            &mut self.indicators,
+            &mut self.qualifiers,
+            &mut self.at_least_after,
+            &mut self.target,
+            &mut self.target_paragraph,
+            &mut self.cancel_target,
+            &mut self.actual,
+            &mut self.not_figure_before,
+            &mut self.figure_before,
+            &mut self.not_figure_after,
+            &mut self.award_nouns,
+            &mut self.award_verbs,
+            &mut self.award_passive,
+            &mut self.plural_markers,
+            &mut self.recipients,
+            &mut self.givers,
+            &mut self.levels,
+            &mut self.meeting_types,
+            &mut self.first_half,
+            &mut self.second_half,
+            &mut self.unit_types,
+            &mut self.city_types,
+            &mut self.province_types,
+            &mut self.provinces,
+            &mut self.organizer_heads,
+        ];
+        self.phrase_index = Some(PhraseIndex::build(sets));
+        self
     }
 
     /// Expands the abbreviations in a title: "UVBTV Thành ủy" to

@@ -6,7 +6,7 @@ mod figures;
 mod meeting;
 mod people;
 
-use std::cell::RefCell;
+use std::cell::{OnceCell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
 
@@ -25,6 +25,9 @@ pub struct Page<'a> {
     /// Each phrase set's occurrences in the whole page, searched once and
     /// then filtered for every range asked about (keyed by the set's address).
     phrase_hits: RefCell<HashMap<usize, Rc<Vec<RawHit>>>>,
+    /// The same for every set of the lexicon's combined index, by slot, from
+    /// one scan of the page.
+    indexed_hits: OnceCell<Vec<Rc<Vec<RawHit>>>>,
 }
 
 impl<'a> Page<'a> {
@@ -34,6 +37,7 @@ impl<'a> Page<'a> {
             lx,
             chars: CharIndex::new(&doc.body),
             phrase_hits: RefCell::new(HashMap::new()),
+            indexed_hits: OnceCell::new(),
         }
     }
 
@@ -88,6 +92,14 @@ impl<'a> Page<'a> {
     }
 
     fn page_hits(&self, set: &PhraseSet) -> Rc<Vec<RawHit>> {
+        if let (Some(slot), Some(index)) = (set.slot(), &self.lx.phrase_index) {
+            let all = self
+                .indexed_hits
+                .get_or_init(|| index.scan(&self.doc.folded).into_iter().map(Rc::new).collect());
+            if let Some(hits) = all.get(slot) {
+                return Rc::clone(hits);
+            }
+        }
         let key = set as *const PhraseSet as usize;
         if let Some(v) = self.phrase_hits.borrow().get(&key) {
             return Rc::clone(v);
