@@ -896,7 +896,12 @@ impl Lexicon {
             person_cues: one(&people.cues),
             place_words: one(&people.place_words),
             not_people: people.not_people.iter().map(|n| fold_phrase(n)).collect(),
-            editor_labels: people.editor_labels.iter().map(|s| normalize_text(s)).collect(),
+            // Lowercase once here: every line of every page is compared with them.
+            editor_labels: people
+                .editor_labels
+                .iter()
+                .map(|s| normalize_text(s).to_lowercase())
+                .collect(),
             byline_labels: people.byline_labels.iter().map(|s| normalize_text(s)).collect(),
             surnames: people.surnames.iter().map(|s| normalize_text(s)).collect(),
             chair: one(&roles.chair),

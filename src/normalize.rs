@@ -74,10 +74,15 @@ fn unglue(lx: &Lexicon, line: &str) -> String {
 }
 
 fn is_editor_line(lx: &Lexicon, line: &str) -> bool {
-    let lower = line.to_lowercase();
-    lx.editor_labels
+    // The labels are short and lowercase already: only the line's start is folded.
+    let longest = lx
+        .editor_labels
         .iter()
-        .any(|l| lower.starts_with(&l.to_lowercase()))
+        .map(|l| l.chars().count())
+        .max()
+        .unwrap_or(0);
+    let head: String = line.chars().take(longest).flat_map(char::to_lowercase).collect();
+    lx.editor_labels.iter().any(|l| head.starts_with(l.as_str()))
 }
 
 /// Reads a page. Never panics; anything unreadable becomes a quarantined row.

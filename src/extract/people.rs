@@ -48,7 +48,7 @@ fn tokens(text: &str, start: usize, end: usize) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
     let mut cur: Option<usize> = None;
     for (i, c) in text[start..end].char_indices() {
-        if c.is_alphanumeric() {
+        if crate::vntext::is_letter_or_digit(c) {
             if cur.is_none() {
                 cur = Some(start + i);
             }

@@ -38,7 +38,7 @@ pub fn is_vietnamese_letter(c: char) -> bool {
 pub fn vietnamese_score(text: &str) -> f64 {
     let mut words = 0usize;
     let mut viet = 0usize;
-    for w in text.split(|c: char| !c.is_alphabetic() && !('\u{300}'..='\u{323}').contains(&c)) {
+    for w in text.split(|c: char| !super::is_letter(c) && !('\u{300}'..='\u{323}').contains(&c)) {
         if w.chars().count() < 2 {
             continue;
         }

@@ -75,7 +75,7 @@ pub fn fix_tone_placement(s: &str) -> String {
         let after = cs.next();
         // Only a word-final pair moves: "hoàn", "thuyết" keep their placement,
         // and in "quý", "quỳ" the u belongs to "qu", so the y keeps the tone.
-        let word_final = !after.is_some_and(char::is_alphabetic);
+        let word_final = !after.is_some_and(super::is_letter);
         let after_q = i >= 1 && matches!(bytes[i - 1], b'q' | b'Q');
         if word_final && !(matches!(first, 'u' | 'U') && after_q) {
             if let Some((f, b2)) = moving_tone(first, second) {
