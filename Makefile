@@ -4,6 +4,7 @@
 #   make run        run the pipeline on sample-data/pages into out/
 #   make test       fmt-check, clippy, unit tests, end-to-end checks (what CI runs)
 #   make duckdb     interactive DuckDB shell with one view per table over out/current
+#   make bench      throughput at scale: 10,000 and 100,000 generated pages (release build)
 #
 # One build per profile: everything here uses the debug profile.
 
@@ -18,7 +19,7 @@ E2E := target/e2e
 # Snapshot the DuckDB shell opens: make duckdb SNAP=target/e2e/out/current
 SNAP ?= out/current
 
-.PHONY: build run venv fmt-check clippy unit e2e test duckdb
+.PHONY: build run venv fmt-check clippy unit e2e test duckdb bench
 
 build:
 	$(CARGO) build --all-targets
@@ -83,3 +84,10 @@ duckdb: venv
 	@mkdir -p target
 	sed 's|$${SNAP}|$(SNAP)|g' sql/views.sql > target/views.sql
 	$(VENV)/bin/duckdb -init target/views.sql
+
+# Not part of `make test`: it builds the release profile and takes minutes.
+# Sizes: make bench BENCH_SIZES="10000 100000 1000000"
+BENCH_SIZES ?= 10000 100000
+bench:
+	$(CARGO) build --release
+	scripts/bench.sh $(BENCH_SIZES)

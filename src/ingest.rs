@@ -179,6 +179,18 @@ fn document(source: String, format: Format, content_sha256: String) -> SourceDoc
 /// Reads one file into its documents (one, or one per line of a `.jsonl`
 /// dump). Never fails: what cannot be read comes back `rejected`.
 pub fn read(file: &InputFile, settings: &ReadSettings) -> Vec<SourceDocument> {
+    read_hashed(file, settings).0
+}
+
+/// [`read`], with the SHA-256 of the file's bytes as stored (empty when the
+/// file could not be read), so that a new file need not be read twice.
+pub fn read_hashed(file: &InputFile, settings: &ReadSettings) -> (Vec<SourceDocument>, String) {
+    let mut file_hash = String::new();
+    let docs = read_file(file, settings, &mut file_hash);
+    (docs, file_hash)
+}
+
+fn read_file(file: &InputFile, settings: &ReadSettings, file_hash: &mut String) -> Vec<SourceDocument> {
     let max_bytes = settings.max_file_bytes;
     let format = format_of(&file.source).unwrap_or(Format::Txt);
     let mut doc = document(file.source.clone(), format, String::new());
@@ -190,6 +202,7 @@ pub fn read(file: &InputFile, settings: &ReadSettings) -> Vec<SourceDocument> {
     };
     if file.size > file_limit {
         doc.content_sha256 = hash_file(&file.path).unwrap_or_default();
+        file_hash.clone_from(&doc.content_sha256);
         doc.rejected = Some(format!(
             "the file is {} bytes, above the limit of {} bytes (input.max_file_bytes)",
             file.size, max_bytes
@@ -203,6 +216,7 @@ pub fn read(file: &InputFile, settings: &ReadSettings) -> Vec<SourceDocument> {
         return vec![doc];
     }
     doc.content_sha256 = hash_hex(&raw);
+    file_hash.clone_from(&doc.content_sha256);
     if format_of(&file.source).is_none() {
         let ext = file.source.rsplit_once('.').map(|(_, e)| e).unwrap_or("");
         doc.rejected = Some(

@@ -108,11 +108,22 @@ fn process_timed(
     settings: &ReadSettings,
     clock: &StageClock,
 ) -> Vec<Extraction> {
-    let sources = timed(&clock.ingest, || ingest::read(file, settings));
-    sources
+    process_hashed(file, lx, settings, clock).0
+}
+
+/// [`process_timed`], with the hash of the file's bytes.
+fn process_hashed(
+    file: &InputFile,
+    lx: &Lexicon,
+    settings: &ReadSettings,
+    clock: &StageClock,
+) -> (Vec<Extraction>, String) {
+    let (sources, hash) = timed(&clock.ingest, || ingest::read_hashed(file, settings));
+    let rows = sources
         .into_iter()
         .map(|src| process_document(src, lx, clock))
-        .collect()
+        .collect();
+    (rows, hash)
 }
 
 fn process_document(src: SourceDocument, lx: &Lexicon, clock: &StageClock) -> Extraction {
@@ -244,9 +255,11 @@ fn plan<'a>(
         let same_stat =
             before.is_some_and(|b| b.size == f.size && b.mtime_ns == f.mtime_ns && f.mtime_ns != 0);
         // Size and modification time tell most unchanged files without reading
-        // them; the others (or all, with --verify) are hashed.
+        // them; the others (or all, with --verify) are hashed. A new file is
+        // hashed by the worker that reads it, which has its bytes anyway.
         let hash = match (same_stat && !verify, before) {
             (true, Some(b)) => b.content_sha256.clone(),
+            (_, None) => String::new(),
             _ => ingest::hash_file(&f.path).unwrap_or_default(),
         };
         let state = FileState {
@@ -361,7 +374,7 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome> {
     } else {
         current.as_deref().and_then(|id| state::load_files(&out, id))
     };
-    let plan = plan(&files, previous.as_ref(), &key_of, opts.full, opts.verify);
+    let mut plan = plan(&files, previous.as_ref(), &key_of, opts.full, opts.verify);
     let t_plan = t.elapsed();
     if let (Some(id), Some(prev)) = (&current, &previous) {
         if plan.to_read == 0 && plan.removed == 0 && !opts.full {
@@ -430,9 +443,9 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome> {
                         .par_iter()
                         .map(|w| {
                             let x = if w.read {
-                                process_timed(w.file, &lx, &settings, &clock)
+                                process_hashed(w.file, &lx, &settings, &clock)
                             } else {
-                                Vec::new()
+                                (Vec::new(), String::new())
                             };
                             if let Some(b) = &bar {
                                 b.inc(1);
@@ -447,7 +460,14 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome> {
         pending = chunk
             .iter()
             .zip(fresh.into_iter().zip(reused))
-            .map(|(w, (fresh, reused))| (w.file.source.clone(), reused.unwrap_or(fresh)))
+            .map(|(w, ((fresh, hash), reused))| {
+                if let Some(st) = plan.files.get_mut(&w.file.source) {
+                    if st.content_sha256.is_empty() {
+                        st.content_sha256 = hash;
+                    }
+                }
+                (w.file.source.clone(), reused.unwrap_or(fresh))
+            })
             .collect();
     }
     pool.install(|| sink.take(pending))?;

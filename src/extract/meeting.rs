@@ -323,7 +323,7 @@ fn unit(page: &Page, zone: &[usize]) -> (Option<String>, Option<String>) {
     let mut counts: BTreeMap<(String, String), usize> = BTreeMap::new();
     let mut lead_unit: Option<(String, String)> = None;
     let mut scan = |text: &str, folded: &str, in_lead: bool| {
-        for h in lx.unit_types.all(folded) {
+        for h in page.hits_of(&lx.unit_types, folded) {
             if let Some(n) = name_after(page, text, h.end) {
                 let key = (lx.unit_type_list[h.id].clone(), n);
                 *counts.entry(key.clone()).or_default() += 1;
@@ -388,7 +388,7 @@ fn places(page: &Page) -> (Option<String>, Option<String>) {
         (page.doc.footer.as_str(), footer_folded.as_str()),
     ];
     for (text, folded) in sources {
-        for h in lx.city_types.all(folded) {
+        for h in page.hits_of(&lx.city_types, folded) {
             if let Some(n) = name_after(page, text, h.end) {
                 if lx.province_level_cities.contains(&n) {
                     *provinces.entry(n).or_default() += 1;
@@ -397,13 +397,13 @@ fn places(page: &Page) -> (Option<String>, Option<String>) {
                 }
             }
         }
-        for h in lx.province_types.all(folded) {
+        for h in page.hits_of(&lx.province_types, folded) {
             if let Some(n) = name_after(page, text, h.end) {
                 *provinces.entry(n).or_default() += 1;
             }
         }
         // A known province name standing alone after a comma or a bracket.
-        for h in lx.provinces.all(folded) {
+        for h in page.hits_of(&lx.provinces, folded) {
             let before = folded[..h.start].trim_end_matches(' ');
             if before.ends_with(',') || before.ends_with('(') || before.ends_with('-') {
                 *provinces.entry(lx.province_list[h.id].clone()).or_default() += 1;

@@ -123,6 +123,27 @@ impl<'a> Page<'a> {
             .collect()
     }
 
+    /// Matches of a phrase set in `folded`, with offsets in `folded`: from the
+    /// page's one scan when `folded` is a part of the page's folded text,
+    /// else by searching it.
+    pub fn hits_of(&self, set: &PhraseSet, folded: &str) -> Vec<Hit> {
+        let page = self.folded();
+        let (base, at) = (page.as_ptr() as usize, folded.as_ptr() as usize);
+        if at >= base && at + folded.len() <= base + page.len() {
+            let off = at - base;
+            return self
+                .hits_in(set, off, off + folded.len())
+                .into_iter()
+                .map(|h| Hit {
+                    start: h.start - off,
+                    end: h.end - off,
+                    ..h
+                })
+                .collect();
+        }
+        set.all(folded)
+    }
+
     /// Whether a phrase of `set` ends exactly at `end`, looking back to `start`.
     pub fn phrase_ends_at(&self, set: &PhraseSet, start: usize, end: usize) -> bool {
         self.hits_in(set, start, end).iter().any(|h| h.end == end)

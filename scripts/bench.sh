@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Throughput at scale (issue 7), what `make bench` runs.
+#
+#   scripts/bench.sh [SIZE...]          default sizes: 10000 100000
+#   BIN=target/release/hoinghi SEED=7 BENCH_DIR=target/bench scripts/bench.sh 1000000
+#
+# For each size, a corpus is generated once with `hoinghi generate` (the same
+# seed gives the same bytes), then the whole pipeline runs into an empty output
+# folder with 1 thread and with all cores, each followed by a re-run with
+# nothing changed. For each run it prints pages/s, MB/s of input (and per
+# core), peak RSS, and the time of each stage from the snapshot's manifest.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+BIN=${BIN:-target/release/hoinghi}
+SEED=${SEED:-7}
+DIR=${BENCH_DIR:-target/bench}
+CORES=$(nproc)
+SIZES=("$@")
+[ ${#SIZES[@]} -gt 0 ] || SIZES=(10000 100000)
+[ -x "$BIN" ] || { echo "bench: $BIN is missing; run: cargo build --release" >&2; exit 1; }
+mkdir -p "$DIR"
+
+echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $CORES cores, $(free -g | awk '/^Mem:/ {print $2}') GiB; $("$BIN" --version); commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
+
+# One run: wall, CPU and peak RSS from GNU time, stage times from the manifest.
+measure() { # label corpus out threads
+  local label=$1 corpus=$2 out=$3 threads=$4 t
+  t=$( { /usr/bin/time -f '%e %U %S %M' "$BIN" run --input "$corpus/pages" --out "$out" --threads "$threads" >/dev/null 2>"$out.log"; } 2>&1 | tail -1) || {
+    echo "bench: the run failed:"; cat "$out.log"; cat <<<"$t"; exit 1; }
+  python3 - "$label" "$corpus" "$out" "$threads" $t <<'PY'
+import json, os, sys
+label, corpus, out, threads = sys.argv[1:5]
+wall, user, sys_, rss_kb = (float(x) for x in sys.argv[5:9])
+threads = int(threads)
+size = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(os.path.join(corpus, "pages")) for f in fs)
+mb = size / 1e6
+m = json.load(open(os.path.join(out, "current", "_manifest.json")))
+docs = m["input_counts"]["documents"]
+s = m["stage_seconds"]
+if label.startswith("re-run"):
+    print(f"  {label:<22} {wall:7.2f} s  peak RSS {rss_kb/1024:6.0f} MB  (nothing changed, {docs} documents in the snapshot)")
+    sys.exit(0)
+publish = s["aggregate_cpu"] + s["parquet_cpu"]
+cpu = user + sys_
+print(f"  {label:<22} {wall:7.2f} s  {docs/wall:8.0f} pages/s  {mb/wall:6.1f} MB/s  {mb/wall/threads:5.1f} MB/s/core  "
+      f"peak RSS {rss_kb/1024:5.0f} MB  CPU {cpu:6.1f} s")
+print(f"  {'':<22} stages: plan {s['plan']:.2f} s, documents {s['documents_wall']:.2f} s wall "
+      f"(CPU: ingest {s['ingest_cpu']:.2f}, normalize {s['normalize_cpu']:.2f}, extract {s['extract_cpu']:.2f}, "
+      f"state {s['state_cpu']:.2f}, aggregate {s['aggregate_cpu']:.2f}, parquet {s['parquet_cpu']:.2f}), "
+      f"finish {s['finish_wall']:.2f} s wall")
+print(f"  {'':<22} publishing (aggregate + Parquet) = {publish:.2f} s CPU = {100*publish/cpu:.1f}% of the run's CPU; "
+      f"after the last page: {s['finish_wall']:.2f} s = {100*s['finish_wall']/wall:.1f}% of its wall time")
+PY
+}
+
+for n in "${SIZES[@]}"; do
+  corpus="$DIR/corpus-$n-seed$SEED"
+  if [ ! -f "$corpus/.complete" ]; then
+    rm -rf "$corpus"
+    "$BIN" generate --out "$corpus" --pages "$n" --seed "$SEED" >/dev/null
+    touch "$corpus/.complete"
+  fi
+  mb=$(du -sb "$corpus/pages" | awk '{printf "%.1f", $1/1e6}')
+  files=$(find "$corpus/pages" -type f | wc -l)
+  echo
+  echo "$n documents: $files files, $mb MB of input ($corpus)"
+  for threads in 1 "$CORES"; do
+    out="$DIR/out-$n-t$threads"
+    rm -rf "$out" "$out.log"
+    measure "full, $threads thread(s)" "$corpus" "$out" "$threads"
+    measure "re-run, $threads thread(s)" "$corpus" "$out" "$threads"
+  done
+done
