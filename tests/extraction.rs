@@ -208,3 +208,35 @@ fn year_inferred_and_glued_title() {
         )
     );
 }
+
+/// A giver named after the award ("Bằng khen của UBND thành phố …") where the
+/// 60-byte look-ahead ends inside a letter: found by the corpus generator,
+/// it used to stop the page with an internal error.
+#[test]
+fn a_giver_after_the_award_near_a_multibyte_letter() {
+    let lx = lexicon();
+    let dir = tempfile::tempdir().unwrap();
+    let text = "Phường Cái Khế tổng kết năm 2024\n\
+        Sáng 8/1, Đảng ủy phường Cái Khế tổ chức hội nghị tổng kết công tác năm 2024.\n\
+        Dịp này, 3 tập thể được nhận Bằng khen của UBND thành phố Cần Thơ vì có thành tích xuất sắc.\n";
+    // Check the premise: the look-ahead of 60 bytes after "của " ends mid-letter.
+    let at = text.find("của ").unwrap() + "của ".len();
+    assert!(!text.is_char_boundary(at + 60));
+    let path = dir.path().join("p.txt");
+    std::fs::write(&path, text).unwrap();
+    let file = ingest::InputFile {
+        path,
+        source: "p.txt".into(),
+        size: text.len() as u64,
+        mtime_ns: 0,
+    };
+    let src = ingest::read(&file, &ingest::ReadSettings::default()).remove(0);
+    let Normalized::Ok(doc) = normalize(&src, &lx) else {
+        panic!("the page should be readable")
+    };
+    let x = extract(&doc, &lx);
+    assert_eq!(x.awards.len(), 1, "{:?}", x.awards);
+    assert_eq!(x.awards[0].award, "bằng khen");
+    assert_eq!(x.awards[0].giver.as_deref(), Some("UBND thành phố"));
+    assert_eq!(x.awards[0].count, Some(3));
+}

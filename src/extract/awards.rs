@@ -184,9 +184,14 @@ pub fn extract_awards(
             let giver = match after_noun.strip_prefix("của ") {
                 Some(rest) => {
                     let at = region_end - rest.len();
+                    // Look at most 60 bytes on, cut back to a char boundary.
+                    let mut to = (at + rest.len().min(60)).min(region_end);
+                    while !page.folded().is_char_boundary(to) {
+                        to -= 1;
+                    }
                     lx.givers
                         .at(&page.folded()[..region_end], at)
-                        .and_then(|_| giver_before(page, at, (at + rest.len().min(60)).min(region_end)))
+                        .and_then(|_| giver_before(page, at, to))
                 }
                 None => None,
             }
