@@ -132,6 +132,10 @@ enum Command {
         /// Replace a corpus already in DIR.
         #[arg(long)]
         force: bool,
+        /// Also draw units whose names the rules cannot read yet ("xã Tân
+        /// Thành", "tỉnh Lâm Đồng", "Phường 5"; see pipelines/corpus/README.md).
+        #[arg(long)]
+        all_units: bool,
     },
     /// Check a pipeline file and its lexicons, and say what they hold.
     Check {
@@ -382,6 +386,7 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
             bad,
             expected_json,
             force,
+            all_units,
         } => {
             let started = std::time::Instant::now();
             let s = hoinghi::corpus::generate(&hoinghi::corpus::Options {
@@ -391,6 +396,7 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
                 bad_per_mille: bad,
                 expected_json,
                 force,
+                all_units,
             })?;
             let forms: Vec<String> = s.forms.iter().map(|(f, n)| format!("{f} {n}")).collect();
             println!(

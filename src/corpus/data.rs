@@ -342,6 +342,7 @@ impl Fragment {
 #[derive(Debug)]
 pub struct Templates {
     pub names: NamesFile,
+    pub surname_weights: Vec<f64>,
     /// Slot -> title lists (each a list of titles, as templates).
     pub cast: BTreeMap<String, Vec<Vec<Vec<Seg>>>>,
     pub page_vars: Vec<(String, VarSpec)>,
@@ -529,6 +530,7 @@ impl Templates {
             .collect::<Result<_, _>>()
             .map_err(|e| data_err("fragments.toml", e))?;
         let t = Templates {
+            surname_weights: names.surnames.iter().map(|(_, w)| *w).collect(),
             names,
             cast,
             page_vars,

@@ -12,7 +12,6 @@ use super::numbers::{draw, group, roman, Figure};
 use super::rng::Rng;
 use super::units::{has_toned_capital, Unit, Units};
 use super::CorpusError;
-use crate::vntext::canonical_key;
 
 /// A paragraph of the article; a caption is written under a photo in HTML.
 #[derive(Debug, Clone, PartialEq)]
@@ -324,14 +323,14 @@ pub fn build(t: &Templates, units: &Units, rng: Rng, shape: Shape) -> Result<(Pa
             continue;
         }
         let filler = match slot {
-            "economy" | "economy2" => Some(&t.filler_economy),
+            "economy" | "economy2" | "report" => Some(&t.filler_economy),
             "social" | "social2" => Some(&t.filler_social),
-            "party" | "party2" => Some(&t.filler_party),
+            "party" | "party2" | "history" | "tasks" => Some(&t.filler_party),
             "speech" => Some(&t.filler_speech),
             _ => None,
         };
         if let Some(pool) = filler {
-            let n = b.rng.weighted(&[0.3, 0.45, 0.25]);
+            let n = b.rng.weighted(&[0.15, 0.35, 0.3, 0.2]);
             let mut used = Vec::new();
             for _ in 0..n {
                 let i = b.rng.index(pool.len());
@@ -584,17 +583,12 @@ impl Builder<'_> {
         self.render(segs, &vars).unwrap_or_default()
     }
 
-    fn person_name(
-        &mut self,
-        female: bool,
-        used: &HashSet<String>,
-        avoid: &[String],
-        shape: Shape,
-    ) -> String {
+    /// A full name no one else on the page has. Names are written in the
+    /// contract's form (NFC, "hòa"), so lowercase is their comparison key.
+    fn person_name(&mut self, female: bool, used: &HashSet<String>, shape: Shape) -> String {
         let t = self.t;
-        let weights: Vec<f64> = t.names.surnames.iter().map(|(_, w)| *w).collect();
         loop {
-            let surname = &t.names.surnames[self.rng.weighted(&weights)].0;
+            let surname = &t.names.surnames[self.rng.weighted(&t.surname_weights)].0;
             let (middle, given) = if female {
                 (
                     self.rng.pick(&t.names.middle_female),
@@ -610,12 +604,8 @@ impl Builder<'_> {
                 continue;
             }
             let name = format!("{surname} {middle} {given}");
-            let key = canonical_key(&name);
-            if used.contains(&key)
-                || avoid.iter().any(|a| canonical_key(a) == key)
-                || t.not_people.iter().any(|n| canonical_key(n) == key)
-                || (shape.tcvn3 && has_toned_capital(&name))
-            {
+            let key = name.to_lowercase();
+            if used.contains(&key) || (shape.tcvn3 && has_toned_capital(&name)) {
                 continue;
             }
             return name;
@@ -624,17 +614,17 @@ impl Builder<'_> {
 
     /// One person per cast slot, with a title list.
     fn cast(&mut self, u: &Unit, shape: Shape) -> Result<(), CorpusError> {
-        let mut used = HashSet::new();
-        let avoid = vec![
-            u.unit_name.clone(),
-            u.district_name.clone(),
-            u.province_name.clone(),
-        ];
+        // Names taken: the page's places and the names that are never people.
+        let mut used: HashSet<String> = [&u.unit_name, &u.district_name, &u.province_name]
+            .iter()
+            .map(|s| s.to_lowercase())
+            .chain(self.t.not_people.iter().map(|s| s.to_lowercase()))
+            .collect();
         let slots: Vec<String> = self.t.cast.keys().cloned().collect();
         for slot in slots {
             let female = self.rng.chance(0.4);
-            let name = self.person_name(female, &used, &avoid, shape);
-            used.insert(canonical_key(&name));
+            let name = self.person_name(female, &used, shape);
+            used.insert(name.to_lowercase());
             let lists = &self.t.cast[&slot];
             let list = lists[self.rng.index(lists.len())].clone();
             let mut titles = Vec::new();
@@ -664,8 +654,7 @@ impl Builder<'_> {
             let first = if self.rng.chance(0.6) {
                 self.rng.pick(&t.names.pen_first).clone()
             } else {
-                let weights: Vec<f64> = t.names.surnames.iter().map(|(_, w)| *w).collect();
-                t.names.surnames[self.rng.weighted(&weights)].0.clone()
+                t.names.surnames[self.rng.weighted(&t.surname_weights)].0.clone()
             };
             let given = if self.rng.chance(0.5) {
                 self.rng.pick(&t.names.given_female)
@@ -1005,7 +994,7 @@ mod tests {
     #[test]
     fn pages_carry_their_rows() {
         let t = Templates::load().unwrap();
-        let u = Units::load(&t).unwrap();
+        let u = Units::load(&t, false).unwrap();
         for i in 0..300 {
             let rng = Rng::for_item(9, 1, i);
             let shape = Shape {
