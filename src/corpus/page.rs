@@ -306,6 +306,7 @@ pub fn build(t: &Templates, units: &Units, rng: Rng, shape: Shape) -> Result<(Pa
     // The article.
     let mut headline = String::new();
     let mut paras: Vec<Para> = Vec::new();
+    let mut fillers_used: Vec<&str> = Vec::new();
     for slot in &plan.slots {
         let optional = slot.ends_with('?');
         let slot = slot.trim_end_matches('?');
@@ -331,13 +332,13 @@ pub fn build(t: &Templates, units: &Units, rng: Rng, shape: Shape) -> Result<(Pa
         };
         if let Some(pool) = filler {
             let n = b.rng.weighted(&[0.15, 0.35, 0.3, 0.2]);
-            let mut used = Vec::new();
             for _ in 0..n {
-                let i = b.rng.index(pool.len());
-                if !used.contains(&i) {
-                    used.push(i);
+                let sentence = b.rng.pick(pool);
+                // A page says a thing once.
+                if !fillers_used.contains(&sentence.as_str()) {
+                    fillers_used.push(sentence);
                     text.push(' ');
-                    text.push_str(&pool[i]);
+                    text.push_str(sentence);
                 }
             }
         }
