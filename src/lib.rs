@@ -9,6 +9,7 @@
 
 pub mod aggregate;
 pub mod config;
+pub mod corpus;
 pub mod error;
 pub mod explain;
 pub mod extract;

@@ -106,6 +106,37 @@ enum Command {
         #[arg(long, default_value_t = 10)]
         rows: usize,
     },
+    /// Write a synthetic corpus of meeting pages with the rows expected from
+    /// each, a large test: DIR/pages/ (txt, html, jsonl dumps, some compressed,
+    /// some in legacy encodings, a few bad inputs), DIR/expected.jsonl,
+    /// DIR/quarantined.jsonl and DIR/corpus.json. The same seed and count give
+    /// the same bytes.
+    Generate {
+        /// Output folder (created if needed).
+        #[arg(long)]
+        out: PathBuf,
+        /// Documents to write (a .jsonl dump holds several; bad inputs count too).
+        #[arg(long, default_value_t = 1000)]
+        pages: u64,
+        /// Seed of the pseudo-random generator.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Bad inputs per thousand documents (empty, binary, corrupt gzip, HTML
+        /// without article, English, bad dump line, in turn).
+        #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(0..=1000))]
+        bad: u32,
+        /// Also write DIR/expected.json: the expected rows as one JSON list, the
+        /// format shared/eval/score.py reads.
+        #[arg(long)]
+        expected_json: bool,
+        /// Replace a corpus already in DIR.
+        #[arg(long)]
+        force: bool,
+        /// Also draw units whose names the rules cannot read yet ("xã Tân
+        /// Thành", "tỉnh Lâm Đồng", "Phường 5"; see pipelines/corpus/README.md).
+        #[arg(long)]
+        all_units: bool,
+    },
     /// Check a pipeline file and its lexicons, and say what they hold.
     Check {
         #[arg(long, default_value = DEFAULT_PIPELINE)]
@@ -346,6 +377,44 @@ fn dispatch(command: Command) -> anyhow::Result<()> {
                     r.n_meetings
                 );
             }
+            Ok(())
+        }
+        Command::Generate {
+            out,
+            pages,
+            seed,
+            bad,
+            expected_json,
+            force,
+            all_units,
+        } => {
+            let started = std::time::Instant::now();
+            let s = hoinghi::corpus::generate(&hoinghi::corpus::Options {
+                out: out.clone(),
+                documents: pages,
+                seed,
+                bad_per_mille: bad,
+                expected_json,
+                force,
+                all_units,
+            })?;
+            let forms: Vec<String> = s.forms.iter().map(|(f, n)| format!("{f} {n}")).collect();
+            println!(
+                "hoinghi: generated {} documents ({} good, {} bad) in {} files under {}, seed {}, in {:.2}s",
+                s.documents,
+                s.good,
+                s.bad,
+                s.files,
+                out.join("pages").display(),
+                s.seed,
+                started.elapsed().as_secs_f64()
+            );
+            println!("forms: {}", forms.join(", "));
+            println!(
+                "expected rows in {}, bad inputs in {}",
+                out.join("expected.jsonl").display(),
+                out.join("quarantined.jsonl").display()
+            );
             Ok(())
         }
         Command::Check { pipeline } => {
