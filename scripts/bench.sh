@@ -25,8 +25,10 @@ echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $CORES cores, $(free -g 
 # One run: wall, CPU and peak RSS from GNU time, stage times from the manifest.
 measure() { # label corpus out threads
   local label=$1 corpus=$2 out=$3 threads=$4 t
-  t=$( { /usr/bin/time -f '%e %U %S %M' "$BIN" run --input "$corpus/pages" --out "$out" --threads "$threads" >/dev/null 2>"$out.log"; } 2>&1 | tail -1) || {
-    echo "bench: the run failed:"; cat "$out.log"; cat <<<"$t"; exit 1; }
+  /usr/bin/time -o "$out.time" -f '%e %U %S %M' \
+    "$BIN" run --input "$corpus/pages" --out "$out" --threads "$threads" >/dev/null 2>"$out.log" || {
+    echo "bench: the run failed:"; cat "$out.log"; exit 1; }
+  t=$(tail -1 "$out.time")
   python3 - "$label" "$corpus" "$out" "$threads" $t <<'PY'
 import json, os, sys
 label, corpus, out, threads = sys.argv[1:5]

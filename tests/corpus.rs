@@ -188,12 +188,6 @@ fn jsonl(path: &Path) -> Vec<Value> {
         .collect()
 }
 
-/// Pages that hit a known extraction crash ("hoinghi hit an internal error": a
-/// byte slice in src/extract/awards.rs cuts a char, see pipelines/corpus/README.md)
-/// are set aside by the pipeline. At most this share of the good pages may be;
-/// remove the allowance once the crash is fixed.
-const INTERNAL_ERROR_ALLOWANCE: f64 = 0.03;
-
 #[test]
 fn a_generated_corpus_reads_back_as_its_expected_rows() {
     let tmp = tempfile::tempdir().unwrap();
@@ -228,17 +222,17 @@ fn a_generated_corpus_reads_back_as_its_expected_rows() {
         .map(|d| (d["source"].str().unwrap().to_string(), d))
         .collect();
     assert_eq!(docs.len(), 300, "one documents row per document");
-    let mut internal = Vec::new();
     for e in &expected {
         let src = e["source"].as_str().unwrap();
         let d = by_source
             .get(src)
             .unwrap_or_else(|| panic!("{src} is not in documents"));
-        if d["status"].str() != Some("ok") {
-            let err = d["error"].str().unwrap_or("");
-            assert!(err.contains("internal error"), "{src} was set aside: {err}");
-            internal.push(src.to_string());
-        }
+        assert_eq!(
+            d["status"].str(),
+            Some("ok"),
+            "{src} was set aside: {:?}",
+            d["error"].str()
+        );
     }
     for b in &bad {
         let src = b["source"].as_str().unwrap();
@@ -254,15 +248,7 @@ fn a_generated_corpus_reads_back_as_its_expected_rows() {
         .iter()
         .filter(|d| d["status"].str() == Some("quarantined"))
         .count();
-    assert_eq!(quarantined, bad.len() + internal.len());
-    if !internal.is_empty() {
-        eprintln!("pages set aside by an internal error of the pipeline: {internal:?}");
-    }
-    assert!(
-        (internal.len() as f64) <= INTERNAL_ERROR_ALLOWANCE * expected.len() as f64,
-        "{} pages hit an internal error",
-        internal.len()
-    );
+    assert_eq!(quarantined, bad.len());
 
     // The rows of each document.
     let group = |name: &str| {
@@ -293,9 +279,6 @@ fn a_generated_corpus_reads_back_as_its_expected_rows() {
     let mut misses: Vec<String> = Vec::new();
     for e in &expected {
         let src = e["source"].as_str().unwrap();
-        if internal.iter().any(|s| s == src) {
-            continue;
-        }
         let doc_id = by_source[src]["doc_id"].str().unwrap().to_string();
         let mine = |m: &'_ HashMap<String, Vec<Row>>| m.get(&doc_id).unwrap_or(&none).clone();
 
