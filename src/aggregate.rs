@@ -95,9 +95,16 @@ impl Tables {
         self.awards.extend(x.awards);
     }
 
-    /// True when no table has a row.
-    pub fn is_empty(&self) -> bool {
-        crate::publish::TABLES.iter().all(|t| self.rows(t) == 0)
+    /// Adds every row of `other` after this one's.
+    pub fn append(&mut self, other: Tables) {
+        self.documents.extend(other.documents);
+        self.meetings.extend(other.meetings);
+        self.person_mentions.extend(other.person_mentions);
+        self.people.extend(other.people);
+        self.metrics.extend(other.metrics);
+        self.awards.extend(other.awards);
+        self.unit_year_metrics.extend(other.unit_year_metrics);
+        self.co_attendance.extend(other.co_attendance);
     }
 }
 
@@ -407,21 +414,64 @@ impl Rollups {
     }
 }
 
+/// The aggregate stage over a stream of pages, in the run's order: each page
+/// gets its person ids and feeds the roll-ups. A page whose ids can be given
+/// at once comes back from [`Aggregator::add`] ready to publish; a page
+/// without a province waits, and its rows come with the roll-ups from
+/// [`Aggregator::finish`].
+#[derive(Debug, Default)]
+pub struct Aggregator {
+    ids: PersonIds,
+    rollups: Rollups,
+    /// Pages waiting for their person ids, with their place in the run.
+    waiting: Vec<(u64, Extraction)>,
+    /// Pages seen so far: the next page's place in the run.
+    seen: u64,
+}
+
+impl Aggregator {
+    pub fn add(&mut self, mut x: Extraction) -> Option<Extraction> {
+        let seq = self.seen;
+        self.seen += 1;
+        self.ids.learn(&x);
+        if PersonIds::must_wait(&x) {
+            self.waiting.push((seq, x));
+            return None;
+        }
+        self.ids.assign(&mut x);
+        self.rollups.add(seq, &x);
+        Some(x)
+    }
+
+    /// Pages seen so far.
+    pub fn pages(&self) -> u64 {
+        self.seen
+    }
+
+    /// The rows of the pages that waited, and the three roll-up tables.
+    pub fn finish(mut self) -> Tables {
+        let mut t = Tables::default();
+        for (seq, mut x) in std::mem::take(&mut self.waiting) {
+            self.ids.assign(&mut x);
+            self.rollups.add(seq, &x);
+            t.push_page(x);
+        }
+        (t.people, t.co_attendance, t.unit_year_metrics) = self.rollups.finish();
+        t
+    }
+}
+
 /// Builds every table from a run's extractions in memory (for `hoinghi
-/// aggregate` and tests; a run streams through the same pieces).
+/// aggregate` and tests; a run streams its pages through an [`Aggregator`]).
 pub fn aggregate(mut extractions: Vec<Extraction>) -> Result<Tables> {
     extractions.sort_by(|a, b| a.document.source.cmp(&b.document.source));
-    let mut ids = PersonIds::default();
-    for x in &extractions {
-        ids.learn(x);
-    }
-    let mut rollups = Rollups::default();
+    let mut agg = Aggregator::default();
     let mut t = Tables::default();
-    for (seq, mut x) in extractions.into_iter().enumerate() {
-        ids.assign(&mut x);
-        rollups.add(seq as u64, &x);
-        t.push_page(x);
+    for x in extractions {
+        if let Some(x) = agg.add(x) {
+            t.push_page(x);
+        }
     }
-    (t.people, t.co_attendance, t.unit_year_metrics) = rollups.finish();
+    t.append(agg.finish());
     Ok(t)
 }

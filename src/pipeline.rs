@@ -14,7 +14,7 @@ use rayon::prelude::*;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use crate::aggregate::{PersonIds, Rollups, Tables};
+use crate::aggregate::{Aggregator, Tables};
 use crate::config::Pipeline;
 use crate::error::{Error, Result};
 use crate::extract::extract;
@@ -155,6 +155,13 @@ pub struct StageSeconds {
     pub extract: f64,
 }
 
+fn worker_pool(threads: usize) -> Result<rayon::ThreadPool> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| Error::Aggregate(format!("cannot start {threads} worker threads: {e}")))
+}
+
 /// Reads and extracts files on `threads` workers; results in input order.
 pub fn extract_all(
     files: &[&InputFile],
@@ -164,10 +171,7 @@ pub fn extract_all(
     progress: Option<&indicatif::ProgressBar>,
 ) -> Result<(Vec<Vec<Extraction>>, StageSeconds)> {
     let clock = StageClock::default();
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .map_err(|e| Error::Aggregate(format!("cannot start {threads} worker threads: {e}")))?;
+    let pool = worker_pool(threads)?;
     let per_file: Vec<Vec<Extraction>> = pool.install(|| {
         files
             .par_iter()
@@ -404,10 +408,7 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome> {
         Some(lx) => lx,
         None => pipeline.rules()?,
     };
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .map_err(|e| Error::Aggregate(format!("cannot start {threads} worker threads: {e}")))?;
+    let pool = worker_pool(threads)?;
     let run_id = new_run_id(&out);
     let t = Instant::now();
     let bar = opts.progress.then(|| {
@@ -479,7 +480,7 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome> {
 
     let t = Instant::now();
     let counts = InputCounts {
-        total: sink.documents,
+        total: sink.aggregator.pages() as usize,
         new: plan.new,
         changed: plan.changed,
         unchanged: plan.unchanged,
@@ -615,17 +616,11 @@ struct SinkSeconds {
 }
 
 /// Where the rows of a run go as they come: the snapshot's Parquet files, the
-/// run's state, and the roll-ups.
+/// run's state, and the aggregate stage.
 struct Sink {
     snapshot: SnapshotWriter,
     state: StateWriter,
-    ids: PersonIds,
-    rollups: Rollups,
-    /// Pages whose person ids wait for the whole run (no province), with
-    /// their place in it. They are published last.
-    waiting: Vec<(u64, Extraction)>,
-    /// Documents seen so far; a document's place in the run.
-    documents: usize,
+    aggregator: Aggregator,
     quarantined: Vec<(String, String)>,
     seconds: SinkSeconds,
 }
@@ -643,10 +638,7 @@ impl Sink {
         Ok(Sink {
             snapshot: SnapshotWriter::create(out, run_id)?,
             state: StateWriter::create(out, run_id)?,
-            ids: PersonIds::default(),
-            rollups: Rollups::default(),
-            waiting: Vec::new(),
-            documents: 0,
+            aggregator: Aggregator::default(),
             quarantined: Vec::new(),
             seconds: SinkSeconds::default(),
         })
@@ -664,23 +656,14 @@ impl Sink {
         self.seconds.state += t.elapsed().as_secs_f64();
         let t = Instant::now();
         let mut rows = Tables::default();
-        for (_, xs) in chunk {
-            for mut x in xs {
-                let seq = self.documents as u64;
-                self.documents += 1;
-                if x.document.status == "quarantined" {
-                    self.quarantined.push((
-                        x.document.source.clone(),
-                        x.document.error.clone().unwrap_or_default(),
-                    ));
-                }
-                self.ids.learn(&x);
-                if PersonIds::must_wait(&x) {
-                    self.waiting.push((seq, x));
-                    continue;
-                }
-                self.ids.assign(&mut x);
-                self.rollups.add(seq, &x);
+        for x in chunk.into_iter().flat_map(|(_, xs)| xs) {
+            if x.document.status == "quarantined" {
+                self.quarantined.push((
+                    x.document.source.clone(),
+                    x.document.error.clone().unwrap_or_default(),
+                ));
+            }
+            if let Some(x) = self.aggregator.add(x) {
                 rows.push_page(x);
             }
         }
@@ -691,16 +674,10 @@ impl Sink {
         Ok(())
     }
 
-    /// Publishes the pages that waited, then the roll-ups.
+    /// Publishes the pages that waited for their person ids, then the roll-ups.
     fn finish_tables(mut self) -> Result<Finished> {
         let t = Instant::now();
-        let mut rows = Tables::default();
-        for (seq, mut x) in std::mem::take(&mut self.waiting) {
-            self.ids.assign(&mut x);
-            self.rollups.add(seq, &x);
-            rows.push_page(x);
-        }
-        (rows.people, rows.co_attendance, rows.unit_year_metrics) = self.rollups.finish();
+        let rows = self.aggregator.finish();
         self.seconds.aggregate += t.elapsed().as_secs_f64();
         let t = Instant::now();
         self.snapshot.write(&rows)?;
