@@ -482,18 +482,6 @@ impl Drop for SnapshotWriter {
     }
 }
 
-/// Writes a whole snapshot from tables in memory (no incremental state).
-pub fn write_snapshot(
-    out: &Path,
-    run_id: &str,
-    tables: &Tables,
-    manifest: serde_json::Value,
-) -> Result<PathBuf> {
-    let mut w = SnapshotWriter::create(out, run_id)?;
-    w.write(tables)?;
-    w.finish(manifest)
-}
-
 /// Points `OUT/current` at `snapshots/<run_id>` (a relative link) atomically.
 pub fn swap_current(out: &Path, run_id: &str) -> Result<()> {
     let link_tmp = out.join(format!(".current-{}", std::process::id()));

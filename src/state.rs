@@ -51,23 +51,6 @@ pub fn load_files(out: &Path, run_id: &str) -> Option<Files> {
     serde_json::from_slice(&fs::read(p).ok()?).ok()
 }
 
-/// The stored rows of the given sources, from a run's state (all in memory:
-/// for tests and tools; a run reads them forward with [`StoredRows`]).
-pub fn load_rows(
-    out: &Path,
-    run_id: &str,
-    wanted: &dyn Fn(&str) -> bool,
-) -> Result<BTreeMap<String, Vec<Extraction>>> {
-    let mut stored = StoredRows::open(out, run_id)?;
-    let mut rows = BTreeMap::new();
-    while let Some(line) = stored.next_line()? {
-        if wanted(&line.source) {
-            rows.insert(line.source, line.extractions);
-        }
-    }
-    Ok(rows)
-}
-
 /// The rows of a run's state, read forward one input file at a time.
 pub struct StoredRows {
     path: PathBuf,
@@ -198,20 +181,6 @@ impl Drop for StateWriter {
     }
 }
 
-/// Writes a run's state from rows in memory.
-pub fn write(
-    out: &Path,
-    run_id: &str,
-    files: &Files,
-    rows: &BTreeMap<String, Vec<Extraction>>,
-) -> Result<()> {
-    let mut w = StateWriter::create(out, run_id)?;
-    for (source, extractions) in rows {
-        w.add(source, extractions)?;
-    }
-    w.finish(files)
-}
-
 /// Rewrites only `files.json` of an existing run (new modification times of
 /// files whose content did not change), atomically.
 pub fn refresh_files(out: &Path, run_id: &str, files: &Files) -> Result<()> {
@@ -269,14 +238,27 @@ mod tests {
             status: "ok",
             error: None,
         };
-        let mut rows = BTreeMap::new();
-        rows.insert("a.txt".to_string(), vec![Extraction::quarantined(doc)]);
-        write(dir.path(), "run1", &files, &rows).unwrap();
+        let mut b = doc.clone();
+        b.source = "b.txt".into();
+        let (rows_a, rows_b) = (
+            vec![Extraction::quarantined(doc)],
+            vec![Extraction::quarantined(b)],
+        );
+        let mut w = StateWriter::create(dir.path(), "run1").unwrap();
+        w.add("a.txt", &rows_a).unwrap();
+        w.add("b.txt", &rows_b).unwrap();
+        w.finish(&files).unwrap();
         assert_eq!(load_files(dir.path(), "run1"), Some(files));
-        assert_eq!(load_rows(dir.path(), "run1", &|_| true).unwrap(), rows);
-        assert!(load_rows(dir.path(), "run1", &|s| s != "a.txt")
-            .unwrap()
-            .is_empty());
+        // Read forward in the order written; a source skipped over is not seen again.
+        let mut stored = StoredRows::open(dir.path(), "run1").unwrap();
+        assert_eq!(stored.take("a.txt").unwrap(), Some(rows_a));
+        assert_eq!(stored.take("b.txt").unwrap(), Some(rows_b));
+        let mut stored = StoredRows::open(dir.path(), "run1").unwrap();
+        assert_eq!(stored.take("c.txt").unwrap(), None);
+        // An unfinished writer leaves nothing behind.
+        let w = StateWriter::create(dir.path(), "run2").unwrap();
+        drop(w);
+        assert!(!dir.path().join("state/runs/.tmp-run2").exists());
         prune(dir.path(), &[]).unwrap();
         assert_eq!(load_files(dir.path(), "run1"), None);
     }
