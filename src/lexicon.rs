@@ -67,6 +67,11 @@ pub struct PhraseSet {
     slot: Option<usize>,
 }
 
+/// The order of raw hits everywhere: by start, longer first, then by pattern.
+fn sort_hits(hits: &mut [RawHit]) {
+    hits.sort_unstable_by_key(|h| (h.start, std::cmp::Reverse(h.end), h.pattern));
+}
+
 /// Every phrase set of a lexicon in one automaton, so that a page is scanned
 /// once for all of them instead of once per set (there are about fifty).
 pub struct PhraseIndex {
@@ -116,7 +121,7 @@ impl PhraseIndex {
             }
         }
         for hits in &mut out {
-            hits.sort_unstable_by_key(|h| (h.start, std::cmp::Reverse(h.end), h.pattern));
+            sort_hits(hits);
         }
         out
     }
@@ -212,7 +217,7 @@ impl PhraseSet {
                 end: m.end(),
             })
             .collect();
-        hits.sort_unstable_by_key(|h| (h.start, std::cmp::Reverse(h.end), h.pattern));
+        sort_hits(&mut hits);
         hits
     }
 

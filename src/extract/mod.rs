@@ -6,9 +6,8 @@ mod figures;
 mod meeting;
 mod people;
 
-use std::cell::{OnceCell, RefCell};
-use std::collections::HashMap;
-use std::rc::Rc;
+use std::borrow::Cow;
+use std::cell::OnceCell;
 
 use crate::lexicon::{Hit, Lexicon, PhraseSet, RawHit};
 use crate::model::{Extraction, NormalizedDocument, Sentence};
@@ -22,12 +21,9 @@ pub struct Page<'a> {
     pub doc: &'a NormalizedDocument,
     pub lx: &'a Lexicon,
     chars: CharIndex,
-    /// Each phrase set's occurrences in the whole page, searched once and
-    /// then filtered for every range asked about (keyed by the set's address).
-    phrase_hits: RefCell<HashMap<usize, Rc<Vec<RawHit>>>>,
-    /// The same for every set of the lexicon's combined index, by slot, from
-    /// one scan of the page.
-    indexed_hits: OnceCell<Vec<Rc<Vec<RawHit>>>>,
+    /// Every indexed phrase set's occurrences in the whole page, by slot,
+    /// from one scan of the page, then filtered for every range asked about.
+    indexed_hits: OnceCell<Vec<Vec<RawHit>>>,
 }
 
 impl<'a> Page<'a> {
@@ -36,7 +32,6 @@ impl<'a> Page<'a> {
             doc,
             lx,
             chars: CharIndex::new(&doc.body),
-            phrase_hits: RefCell::new(HashMap::new()),
             indexed_hits: OnceCell::new(),
         }
     }
@@ -91,22 +86,17 @@ impl<'a> Page<'a> {
         (s.start + start, s.start + end)
     }
 
-    fn page_hits(&self, set: &PhraseSet) -> Rc<Vec<RawHit>> {
+    /// A set's occurrences in the whole page. Every set of the lexicon is in
+    /// its index; one that is not (a set added to the lexicon but not to
+    /// `Lexicon::indexed`) is still found, by a search of its own each time.
+    fn page_hits(&self, set: &PhraseSet) -> Cow<'_, [RawHit]> {
         if let (Some(slot), Some(index)) = (set.slot(), &self.lx.phrase_index) {
-            let all = self
-                .indexed_hits
-                .get_or_init(|| index.scan(&self.doc.folded).into_iter().map(Rc::new).collect());
+            let all = self.indexed_hits.get_or_init(|| index.scan(&self.doc.folded));
             if let Some(hits) = all.get(slot) {
-                return Rc::clone(hits);
+                return Cow::Borrowed(hits);
             }
         }
-        let key = set as *const PhraseSet as usize;
-        if let Some(v) = self.phrase_hits.borrow().get(&key) {
-            return Rc::clone(v);
-        }
-        let v = Rc::new(set.raw_hits(&self.doc.folded));
-        self.phrase_hits.borrow_mut().insert(key, Rc::clone(&v));
-        v
+        Cow::Owned(set.raw_hits(&self.doc.folded))
     }
 
     /// Matches of a phrase set inside a byte range, with offsets in the body,
