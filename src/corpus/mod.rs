@@ -349,8 +349,10 @@ pub fn generate(opts: &Options) -> Result<Summary, CorpusError> {
     let (mut pos, mut good, mut next_bad, mut pending_lines) = (0u64, 0u64, 0usize, 0u64);
     let mut schedule: Vec<Form> = Vec::new();
     let (mut cycle_no, mut slot) = (0u64, 0usize);
-    while good < good_total {
-        while next_bad < bad_at.len() && bad_at[next_bad] <= pos {
+    loop {
+        // The bad inputs due here; once every good page is written, all the rest.
+        let done = good >= good_total;
+        while next_bad < bad_at.len() && (done || bad_at[next_bad] <= pos) {
             let kind = BAD_KINDS[next_bad % BAD_KINDS.len()];
             if kind == Bad::BadDumpLine {
                 pending_lines += 1;
@@ -359,6 +361,9 @@ pub fn generate(opts: &Options) -> Result<Summary, CorpusError> {
             }
             next_bad += 1;
             pos += 1;
+        }
+        if done {
+            break;
         }
         if slot == schedule.len() {
             schedule = formats::cycle(&mut Rng::for_item(opts.seed, STREAM_CYCLE, cycle_no));
@@ -378,16 +383,6 @@ pub fn generate(opts: &Options) -> Result<Summary, CorpusError> {
             good += 1;
             pos += 1;
         }
-    }
-    while next_bad < bad_at.len() {
-        let kind = BAD_KINDS[next_bad % BAD_KINDS.len()];
-        if kind == Bad::BadDumpLine {
-            pending_lines += 1;
-        } else {
-            w.bad_file(pos, kind)?;
-        }
-        next_bad += 1;
-        pos += 1;
     }
     if pending_lines > 0 {
         // No dump came after them: a dump of bad lines only.
