@@ -105,10 +105,7 @@ pub struct Pipeline {
 
 /// Parses a TOML file into `T`, turning any error into one with file and line.
 pub fn read_toml<T: DeserializeOwned>(path: &Path) -> Result<(T, String)> {
-    let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let text = std::fs::read_to_string(path).map_err(Error::reading(path))?;
     let value = toml::from_str::<T>(&text).map_err(|e| {
         let offset = e.span().map(|s| s.start).unwrap_or(0);
         Error::config_at(path, &text, offset, e.message().to_string())
@@ -123,10 +120,7 @@ impl Pipeline {
         let prints = crate::lexicon::fingerprints(&self.lexicon_dir)?;
         Ok(match &self.gazetteer_file {
             Some(path) => {
-                let bytes = std::fs::read(path).map_err(|source| Error::Read {
-                    path: path.clone(),
-                    source,
-                })?;
+                let bytes = std::fs::read(path).map_err(Error::reading(path))?;
                 prints.with(&bytes)
             }
             None => prints,

@@ -33,6 +33,22 @@ pub enum Error {
 pub type Result<T> = std::result::Result<T, Error>;
 
 impl Error {
+    /// Maps an I/O error met while reading `path`.
+    pub fn reading(path: &std::path::Path) -> impl Fn(std::io::Error) -> Error + '_ {
+        move |source| Error::Read {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+
+    /// Maps an I/O error met while writing `path`.
+    pub fn writing(path: &std::path::Path) -> impl Fn(std::io::Error) -> Error + '_ {
+        move |source| Error::Write {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+
     /// A config error at a byte offset of a file's text.
     pub fn config_at(path: &std::path::Path, text: &str, offset: usize, message: impl Into<String>) -> Self {
         let line = text[..offset.min(text.len())].matches('\n').count() + 1;

@@ -352,10 +352,7 @@ pub fn fingerprints(dir: &Path) -> Result<Fingerprints> {
     let (mut all, mut text, mut html) = (Sha256::new(), Sha256::new(), Sha256::new());
     for name in LEXICON_FILES {
         let p = dir.join(name);
-        let bytes = std::fs::read(&p).map_err(|source| Error::Read {
-            path: p.clone(),
-            source,
-        })?;
+        let bytes = std::fs::read(&p).map_err(Error::reading(&p))?;
         all.update(name.as_bytes());
         all.update(&bytes);
         let part = if name == "html.toml" { &mut html } else { &mut text };
@@ -721,10 +718,7 @@ impl Lexicon {
         let prints = fingerprints(dir)?;
         let load = |name: &str| -> Result<(std::path::PathBuf, String)> {
             let p = dir.join(name);
-            let bytes = std::fs::read(&p).map_err(|source| Error::Read {
-                path: p.clone(),
-                source,
-            })?;
+            let bytes = std::fs::read(&p).map_err(Error::reading(&p))?;
             Ok((p, String::from_utf8_lossy(&bytes).into_owned()))
         };
 

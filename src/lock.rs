@@ -39,10 +39,7 @@ fn holder_note(file: &mut File) -> String {
 /// [`Error::Locked`].
 pub fn acquire(out: &Path, wait: bool, max_wait: Duration) -> Result<RunLock> {
     let dir = out.join("state");
-    std::fs::create_dir_all(&dir).map_err(|source| Error::Write {
-        path: dir.clone(),
-        source,
-    })?;
+    std::fs::create_dir_all(&dir).map_err(Error::writing(&dir))?;
     let path = dir.join("lock");
     let mut file = OpenOptions::new()
         .read(true)
@@ -50,10 +47,7 @@ pub fn acquire(out: &Path, wait: bool, max_wait: Duration) -> Result<RunLock> {
         .create(true)
         .truncate(false)
         .open(&path)
-        .map_err(|source| Error::Write {
-            path: path.clone(),
-            source,
-        })?;
+        .map_err(Error::writing(&path))?;
     let started = Instant::now();
     loop {
         match file.try_lock() {
@@ -84,10 +78,7 @@ pub fn acquire(out: &Path, wait: bool, max_wait: Duration) -> Result<RunLock> {
         f.write_all(note.as_bytes())?;
         f.sync_all()
     };
-    write(&mut file).map_err(|source| Error::Write {
-        path: path.clone(),
-        source,
-    })?;
+    write(&mut file).map_err(Error::writing(&path))?;
     Ok(RunLock {
         file,
         path,

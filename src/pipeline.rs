@@ -314,12 +314,9 @@ fn clean_leftovers(out: &Path) -> Result<()> {
     for dir in [out.join("snapshots"), out.join("state").join("runs")] {
         let Ok(rd) = std::fs::read_dir(&dir) else { continue };
         for e in rd.flatten() {
-            if e.file_name().to_string_lossy().starts_with(".tmp-") {
+            if crate::staging::is_leftover(&e.file_name().to_string_lossy()) {
                 let p = e.path();
-                std::fs::remove_dir_all(&p).map_err(|source| Error::Write {
-                    path: p.clone(),
-                    source,
-                })?;
+                std::fs::remove_dir_all(&p).map_err(Error::writing(&p))?;
             }
         }
     }
@@ -357,10 +354,7 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome> {
         Some(pipeline.rules()?)
     };
     let files = ingest::discover(&input)?;
-    std::fs::create_dir_all(&out).map_err(|source| Error::Write {
-        path: out.clone(),
-        source,
-    })?;
+    std::fs::create_dir_all(&out).map_err(Error::writing(&out))?;
     let run_lock = lock::acquire(&out, opts.wait, Duration::from_secs(6 * 3600))?;
     let took_over_lock = run_lock.took_over.clone();
     if let Some(note) = &took_over_lock {

@@ -19,6 +19,7 @@ use parquet::file::properties::{EnabledStatistics, WriterProperties};
 
 use crate::aggregate::Tables;
 use crate::error::{Error, Result};
+use crate::staging::StagingDir;
 
 /// The tables of CONTRACT.md, in its order.
 pub const TABLES: [&str; 8] = [
@@ -346,13 +347,6 @@ fn writer_properties() -> WriterProperties {
         .build()
 }
 
-fn write_error(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
-    move |source| Error::Write {
-        path: path.to_path_buf(),
-        source,
-    }
-}
-
 /// One table's Parquet file being written.
 struct TableWriter {
     table: &'static str,
@@ -377,11 +371,8 @@ impl TableWriter {
 /// memory stays bounded however many pages there are. Dropped unfinished (an
 /// error, a full disk), it deletes the hidden folder: no half snapshot stays.
 pub struct SnapshotWriter {
-    snapshots: PathBuf,
-    run_id: String,
-    tmp: PathBuf,
     tables: Vec<TableWriter>,
-    done: bool,
+    dir: StagingDir,
 }
 
 /// Rows per Parquet row group: big enough for good compression and
@@ -391,24 +382,15 @@ pub const ROW_GROUP_ROWS: usize = 64 * 1024;
 impl SnapshotWriter {
     /// Opens a writer for every table of the snapshot `run_id`.
     pub fn create(out: &Path, run_id: &str) -> Result<SnapshotWriter> {
-        let snapshots = out.join("snapshots");
-        fs::create_dir_all(&snapshots).map_err(write_error(&snapshots))?;
-        let tmp = snapshots.join(format!(".tmp-{run_id}"));
-        if tmp.exists() {
-            fs::remove_dir_all(&tmp).map_err(write_error(&tmp))?;
-        }
         let mut w = SnapshotWriter {
-            snapshots,
-            run_id: run_id.to_string(),
-            tmp,
             tables: Vec::new(),
-            done: false,
+            dir: StagingDir::create(&out.join("snapshots"), run_id)?,
         };
         for table in TABLES {
-            let folder = w.tmp.join(table);
-            fs::create_dir_all(&folder).map_err(write_error(&folder))?;
+            let folder = w.dir.path().join(table);
+            fs::create_dir_all(&folder).map_err(Error::writing(&folder))?;
             let path = folder.join("part-00000.parquet");
-            let file = fs::File::create(&path).map_err(write_error(&path))?;
+            let file = fs::File::create(&path).map_err(Error::writing(&path))?;
             let writer =
                 ArrowWriter::try_new(file, schema(table), Some(writer_properties())).map_err(|e| {
                     Error::Table {
@@ -449,36 +431,23 @@ impl SnapshotWriter {
     /// Closes every file, writes `_manifest.json` (with `finished_at` set) and
     /// moves the snapshot into place. `current` is swapped separately
     /// ([`swap_current`]) once the run's state is written too.
-    pub fn finish(mut self, mut manifest: serde_json::Value) -> Result<PathBuf> {
+    pub fn finish(self, mut manifest: serde_json::Value) -> Result<PathBuf> {
         use rayon::prelude::*;
-        std::mem::take(&mut self.tables)
-            .into_par_iter()
-            .try_for_each(|t| -> Result<()> {
-                let TableWriter {
-                    table, path, writer, ..
-                } = t;
-                let file = writer.into_inner().map_err(|e| Error::Table {
-                    table: table.into(),
-                    message: e.to_string(),
-                })?;
-                file.sync_all().map_err(write_error(&path))
+        self.tables.into_par_iter().try_for_each(|t| -> Result<()> {
+            let TableWriter {
+                table, path, writer, ..
+            } = t;
+            let file = writer.into_inner().map_err(|e| Error::Table {
+                table: table.into(),
+                message: e.to_string(),
             })?;
+            file.sync_all().map_err(Error::writing(&path))
+        })?;
         manifest["finished_at"] = serde_json::json!(chrono::Utc::now().to_rfc3339());
-        let manifest_path = self.tmp.join("_manifest.json");
+        let manifest_path = self.dir.path().join("_manifest.json");
         let text = serde_json::to_string_pretty(&manifest).unwrap_or_default();
-        fs::write(&manifest_path, text).map_err(write_error(&manifest_path))?;
-        let final_dir = self.snapshots.join(&self.run_id);
-        fs::rename(&self.tmp, &final_dir).map_err(write_error(&final_dir))?;
-        self.done = true;
-        Ok(final_dir)
-    }
-}
-
-impl Drop for SnapshotWriter {
-    fn drop(&mut self) {
-        if !self.done {
-            let _ = fs::remove_dir_all(&self.tmp);
-        }
+        fs::write(&manifest_path, text).map_err(Error::writing(&manifest_path))?;
+        self.dir.commit()
     }
 }
 
@@ -488,9 +457,9 @@ pub fn swap_current(out: &Path, run_id: &str) -> Result<()> {
     let _ = fs::remove_file(&link_tmp);
     #[cfg(unix)]
     std::os::unix::fs::symlink(Path::new("snapshots").join(run_id), &link_tmp)
-        .map_err(write_error(&link_tmp))?;
+        .map_err(Error::writing(&link_tmp))?;
     let current = out.join("current");
-    fs::rename(&link_tmp, &current).map_err(write_error(&current))?;
+    fs::rename(&link_tmp, &current).map_err(Error::writing(&current))?;
     Ok(())
 }
 
@@ -519,7 +488,7 @@ pub fn prune(out: &Path, keep: usize) -> Result<Vec<String>> {
     for (i, name) in names.into_iter().enumerate() {
         if i < excess && Some(&name) != current.as_ref() {
             let p = snapshots.join(&name);
-            fs::remove_dir_all(&p).map_err(write_error(&p))?;
+            fs::remove_dir_all(&p).map_err(Error::writing(&p))?;
         } else {
             left.push(name);
         }

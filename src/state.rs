@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 use crate::model::Extraction;
+use crate::staging::StagingDir;
 
 /// What a run knew of one input file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -38,13 +39,6 @@ fn runs_dir(out: &Path) -> PathBuf {
     out.join("state").join("runs")
 }
 
-fn werr(path: &Path) -> impl Fn(std::io::Error) -> Error + '_ {
-    move |source| Error::Write {
-        path: path.to_path_buf(),
-        source,
-    }
-}
-
 /// The files of a run, if its state is there and readable.
 pub fn load_files(out: &Path, run_id: &str) -> Option<Files> {
     let p = runs_dir(out).join(run_id).join("files.json");
@@ -60,12 +54,8 @@ pub struct StoredRows {
 impl StoredRows {
     pub fn open(out: &Path, run_id: &str) -> Result<StoredRows> {
         let path = runs_dir(out).join(run_id).join("rows.jsonl.zst");
-        let rerr = |source| Error::Read {
-            path: path.clone(),
-            source,
-        };
-        let file = fs::File::open(&path).map_err(rerr)?;
-        let reader = zstd::stream::read::Decoder::new(file).map_err(rerr)?;
+        let file = fs::File::open(&path).map_err(Error::reading(&path))?;
+        let reader = zstd::stream::read::Decoder::new(file).map_err(Error::reading(&path))?;
         Ok(StoredRows {
             lines: BufReader::with_capacity(1 << 16, reader).lines(),
             path,
@@ -76,10 +66,7 @@ impl StoredRows {
         let Some(line) = self.lines.next() else {
             return Ok(None);
         };
-        let line = line.map_err(|source| Error::Read {
-            path: self.path.clone(),
-            source,
-        })?;
+        let line = line.map_err(Error::reading(&self.path))?;
         serde_json::from_str(&line).map(Some).map_err(|e| Error::Read {
             path: self.path.clone(),
             source: std::io::Error::new(std::io::ErrorKind::InvalidData, e),
@@ -103,34 +90,24 @@ impl StoredRows {
 /// folder that [`StateWriter::finish`] renames into place. Dropped
 /// unfinished, it deletes the hidden folder.
 pub struct StateWriter {
-    runs: PathBuf,
-    run_id: String,
-    tmp: PathBuf,
+    dir: StagingDir,
     rows_path: PathBuf,
-    rows: Option<zstd::stream::write::Encoder<'static, std::io::BufWriter<fs::File>>>,
+    rows: zstd::stream::write::Encoder<'static, std::io::BufWriter<fs::File>>,
     line: Vec<u8>,
 }
 
 impl StateWriter {
     pub fn create(out: &Path, run_id: &str) -> Result<StateWriter> {
-        let runs = runs_dir(out);
-        fs::create_dir_all(&runs).map_err(werr(&runs))?;
-        let tmp = runs.join(format!(".tmp-{run_id}"));
-        if tmp.exists() {
-            fs::remove_dir_all(&tmp).map_err(werr(&tmp))?;
-        }
-        fs::create_dir_all(&tmp).map_err(werr(&tmp))?;
-        let rows_path = tmp.join("rows.jsonl.zst");
-        let f = fs::File::create(&rows_path).map_err(werr(&rows_path))?;
+        let dir = StagingDir::create(&runs_dir(out), run_id)?;
+        let rows_path = dir.path().join("rows.jsonl.zst");
+        let f = fs::File::create(&rows_path).map_err(Error::writing(&rows_path))?;
         // Level 1: the state is rewritten on every run, so speed beats size.
         let enc = zstd::stream::write::Encoder::new(std::io::BufWriter::with_capacity(1 << 16, f), 1)
-            .map_err(werr(&rows_path))?;
+            .map_err(Error::writing(&rows_path))?;
         Ok(StateWriter {
-            runs,
-            run_id: run_id.to_string(),
-            tmp,
+            dir,
             rows_path,
-            rows: Some(enc),
+            rows: enc,
             line: Vec::new(),
         })
     }
@@ -148,36 +125,23 @@ impl StateWriter {
             source: std::io::Error::other(e),
         })?;
         self.line.push(b'\n');
-        let Some(enc) = self.rows.as_mut() else {
-            return Ok(());
-        };
-        enc.write_all(&self.line).map_err(werr(&self.rows_path))
+        self.rows
+            .write_all(&self.line)
+            .map_err(Error::writing(&self.rows_path))
     }
 
     /// Writes `files.json`, closes the rows and renames the folder into place.
-    pub fn finish(mut self, files: &Files) -> Result<()> {
-        let files_path = self.tmp.join("files.json");
-        fs::write(&files_path, serde_json::to_vec(files).unwrap_or_default()).map_err(werr(&files_path))?;
-        if let Some(enc) = self.rows.take() {
-            let w = enc.finish().map_err(werr(&self.rows_path))?;
-            let f = w.into_inner().map_err(|e| Error::Write {
-                path: self.rows_path.clone(),
-                source: e.into_error(),
-            })?;
-            f.sync_all().map_err(werr(&self.rows_path))?;
-        }
-        let dst = self.runs.join(&self.run_id);
-        fs::rename(&self.tmp, &dst).map_err(werr(&dst))?;
-        self.tmp = PathBuf::new();
+    pub fn finish(self, files: &Files) -> Result<()> {
+        let files_path = self.dir.path().join("files.json");
+        fs::write(&files_path, serde_json::to_vec(files).unwrap_or_default())
+            .map_err(Error::writing(&files_path))?;
+        let w = self.rows.finish().map_err(Error::writing(&self.rows_path))?;
+        let f = w
+            .into_inner()
+            .map_err(|e| Error::writing(&self.rows_path)(e.into_error()))?;
+        f.sync_all().map_err(Error::writing(&self.rows_path))?;
+        self.dir.commit()?;
         Ok(())
-    }
-}
-
-impl Drop for StateWriter {
-    fn drop(&mut self) {
-        if !self.tmp.as_os_str().is_empty() {
-            let _ = fs::remove_dir_all(&self.tmp);
-        }
     }
 }
 
@@ -186,9 +150,9 @@ impl Drop for StateWriter {
 pub fn refresh_files(out: &Path, run_id: &str, files: &Files) -> Result<()> {
     let dir = runs_dir(out).join(run_id);
     let tmp = dir.join(".files.json.tmp");
-    fs::write(&tmp, serde_json::to_vec(files).unwrap_or_default()).map_err(werr(&tmp))?;
+    fs::write(&tmp, serde_json::to_vec(files).unwrap_or_default()).map_err(Error::writing(&tmp))?;
     let dst = dir.join("files.json");
-    fs::rename(&tmp, &dst).map_err(werr(&dst))
+    fs::rename(&tmp, &dst).map_err(Error::writing(&dst))
 }
 
 /// Deletes the state of runs not in `keep`, and any half-written leftovers.
@@ -201,7 +165,7 @@ pub fn prune(out: &Path, keep: &[String]) -> Result<()> {
         let name = e.file_name().to_string_lossy().into_owned();
         if !keep.contains(&name) {
             let p = e.path();
-            fs::remove_dir_all(&p).map_err(werr(&p))?;
+            fs::remove_dir_all(&p).map_err(Error::writing(&p))?;
         }
     }
     Ok(())
