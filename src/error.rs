@@ -11,10 +11,13 @@ pub enum Error {
         message: String,
     },
 
-    #[error("cannot read {}: {source}", path.display())]
+    // The cause is the error's `source`, not part of its message: the CLI
+    // prints the chain ("cannot read X: No such file or directory"), and a
+    // message that held it too printed it twice.
+    #[error("cannot read {}", path.display())]
     Read { path: PathBuf, source: std::io::Error },
 
-    #[error("cannot write {}: {source}", path.display())]
+    #[error("cannot write {}", path.display())]
     Write { path: PathBuf, source: std::io::Error },
 
     #[error("cannot write table {table}: {message}")]

@@ -130,6 +130,16 @@ fn missing_input_folder_exits_2() {
 }
 
 #[test]
+fn a_missing_pipeline_file_is_named_with_its_cause_once() {
+    let o = hoinghi(&["run", "--pipeline", "/no/such/pipeline.toml"]);
+    assert!(!o.status.success());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("cannot read /no/such/pipeline.toml: "), "{err}");
+    // The I/O error is the error's cause and is printed once.
+    assert_eq!(err.matches("No such file or directory").count(), 1, "{err}");
+}
+
+#[test]
 fn bad_usage_exits_2() {
     let o = hoinghi(&["run", "--threads", "many"]);
     assert_eq!(o.status.code(), Some(2));
