@@ -74,15 +74,12 @@ fn unglue(lx: &Lexicon, line: &str) -> String {
 }
 
 fn is_editor_line(lx: &Lexicon, line: &str) -> bool {
-    // The labels are short and lowercase already: only the line's start is folded.
-    let longest = lx
-        .editor_labels
-        .iter()
-        .map(|l| l.chars().count())
-        .max()
-        .unwrap_or(0);
-    let head: String = line.chars().take(longest).flat_map(char::to_lowercase).collect();
-    lx.editor_labels.iter().any(|l| head.starts_with(l.as_str()))
+    // The labels are lowercase already: the line is folded only as far as a
+    // label needs, without a copy.
+    lx.editor_labels.iter().any(|label| {
+        let mut folded = line.chars().flat_map(char::to_lowercase);
+        label.chars().all(|c| folded.next() == Some(c))
+    })
 }
 
 /// Reads a page. Never panics; anything unreadable becomes a quarantined row.
