@@ -23,19 +23,18 @@ mkdir -p "$DIR"
 echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $CORES cores, $(free -g | awk '/^Mem:/ {print $2}') GiB; $("$BIN" --version); commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
 
 # One run: wall, CPU and peak RSS from GNU time, stage times from the manifest.
-measure() { # label corpus out threads
-  local label=$1 corpus=$2 out=$3 threads=$4 t
+measure() { # label corpus out threads input-bytes
+  local label=$1 corpus=$2 out=$3 threads=$4 bytes=$5 t
   /usr/bin/time -o "$out.time" -f '%e %U %S %M' \
     "$BIN" run --input "$corpus/pages" --out "$out" --threads "$threads" >/dev/null 2>"$out.log" || {
     echo "bench: the run failed:"; cat "$out.log"; exit 1; }
   t=$(tail -1 "$out.time")
-  python3 - "$label" "$corpus" "$out" "$threads" $t <<'PY'
+  python3 - "$label" "$out" "$threads" "$bytes" $t <<'PY'
 import json, os, sys
-label, corpus, out, threads = sys.argv[1:5]
+label, out, threads, size = sys.argv[1:5]
 wall, user, sys_, rss_kb = (float(x) for x in sys.argv[5:9])
 threads = int(threads)
-size = sum(os.path.getsize(os.path.join(d, f)) for d, _, fs in os.walk(os.path.join(corpus, "pages")) for f in fs)
-mb = size / 1e6
+mb = int(size) / 1e6
 m = json.load(open(os.path.join(out, "current", "_manifest.json")))
 docs = m["input_counts"]["documents"]
 s = m["stage_seconds"]
@@ -62,14 +61,14 @@ for n in "${SIZES[@]}"; do
     "$BIN" generate --out "$corpus" --pages "$n" --seed "$SEED" >/dev/null
     touch "$corpus/.complete"
   fi
-  mb=$(du -sb "$corpus/pages" | awk '{printf "%.1f", $1/1e6}')
-  files=$(find "$corpus/pages" -type f | wc -l)
+  # Input size: the files' bytes as stored (what MB/s is of).
+  read -r files bytes < <(find "$corpus/pages" -type f -printf '%s\n' | awk '{ n++; s += $1 } END { print n, s }')
   echo
-  echo "$n documents: $files files, $mb MB of input ($corpus)"
+  echo "$n documents: $files files, $(awk -v b="$bytes" 'BEGIN { printf "%.1f", b / 1e6 }') MB of input ($corpus)"
   for threads in 1 "$CORES"; do
     out="$DIR/out-$n-t$threads"
     rm -rf "$out" "$out.log"
-    measure "full, $threads thread(s)" "$corpus" "$out" "$threads"
-    measure "re-run, $threads thread(s)" "$corpus" "$out" "$threads"
+    measure "full, $threads thread(s)" "$corpus" "$out" "$threads" "$bytes"
+    measure "re-run, $threads thread(s)" "$corpus" "$out" "$threads" "$bytes"
   done
 done
