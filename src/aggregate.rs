@@ -1,18 +1,24 @@
 //! Stage 4, aggregate: person ids across pages, then the roll-ups `people`,
 //! `co_attendance` and `unit_year_metrics`. Documents arrive one at a time in
-//! source order and feed running accumulators, so memory grows with the
-//! people, pairs and unit-years published, not with the number of pages.
+//! source order and feed running accumulators; past a memory budget those are
+//! spilled to disk as sorted runs and merged at the end ([`crate::spill`]), so
+//! memory does not grow with the number of pages.
 //!
 //! Ties between rows of the same meeting date are broken by where the row is
 //! (the document's position in the run, then its character offset), so the
 //! results never depend on the thread count.
 
+use std::cmp::Ordering;
 use std::collections::HashMap;
+use std::fs::File;
+use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::path::PathBuf;
 
 use chrono::NaiveDate;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::model::{stable_id, Award, DocumentRow, Extraction, Figure, MeetingRow, PersonMention};
+use crate::spill::{DecodeError, Decoder, Encoder, Merge, Record};
 use crate::vntext::canonical_key;
 
 /// One row of `people`.
@@ -116,12 +122,30 @@ impl Tables {
 /// they are known in, if there is exactly one.
 #[derive(Debug, Default)]
 pub struct PersonIds {
-    /// Canonical name → the canonical provinces it was seen in (usually one).
-    provinces_of: HashMap<String, Vec<String>>,
+    /// A hash of the canonical name → the province it was seen in, or
+    /// [`MANY_PROVINCES`]. Sixteen bytes a name, where the names themselves
+    /// would take a hundred: this map lives for the whole run. Two names share
+    /// a hash with a chance of about n²/2⁶⁵ (10⁻⁷ at three million names), and
+    /// the only effect would be a province-less page's name left without one.
+    provinces_of: HashMap<u64, u16>,
+    /// Canonical provinces, by their number in `provinces_of`.
+    provinces: Vec<String>,
+    province_index: HashMap<String, u16>,
 }
+
+/// A name seen in more than one province.
+const MANY_PROVINCES: u16 = u16::MAX;
 
 fn province_of(x: &Extraction) -> Option<&str> {
     x.meeting.as_ref().and_then(|m| m.province.as_deref())
+}
+
+fn name_hash(key: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    // SipHash with fixed keys: the same hash in every run.
+    let mut h = std::hash::DefaultHasher::new();
+    key.hash(&mut h);
+    h.finish()
 }
 
 impl PersonIds {
@@ -138,10 +162,22 @@ impl PersonIds {
             return;
         }
         let p = canonical_key(p);
+        let p = match self.province_index.get(&p) {
+            Some(&i) => i,
+            None => {
+                let i = self.provinces.len().min(MANY_PROVINCES as usize - 1) as u16;
+                self.provinces.push(p.clone());
+                self.province_index.insert(p, i);
+                i
+            }
+        };
         for m in &x.mentions {
-            let known = self.provinces_of.entry(canonical_key(&m.name)).or_default();
-            if !known.contains(&p) {
-                known.push(p.clone());
+            let known = self
+                .provinces_of
+                .entry(name_hash(&canonical_key(&m.name)))
+                .or_insert(p);
+            if *known != p {
+                *known = MANY_PROVINCES;
             }
         }
     }
@@ -149,13 +185,13 @@ impl PersonIds {
     fn id_for(&self, name: &str, province: Option<&str>) -> String {
         let key = canonical_key(name);
         let p = match province {
-            Some(p) => p.to_string(),
-            None => match self.provinces_of.get(&key) {
-                Some(set) if set.len() == 1 => set[0].clone(),
-                _ => String::new(),
+            Some(p) => p,
+            None => match self.provinces_of.get(&name_hash(&key)) {
+                Some(&i) if i != MANY_PROVINCES => &self.provinces[i as usize],
+                _ => "",
             },
         };
-        stable_id(&["person", &key, &p])
+        stable_id(&["person", &key, p])
     }
 
     /// Sets the ids of a page's mentions and named award recipients.
@@ -176,6 +212,17 @@ impl PersonIds {
 /// Sort key of a row: meeting date (unknown first), then its place in the run.
 type TimeKey = (Option<NaiveDate>, u64, i64);
 
+fn put_time(e: &mut Encoder, k: &TimeKey) {
+    e.opt_date(k.0);
+    e.u64(k.1);
+    e.i64(k.2);
+}
+
+fn get_time(d: &mut Decoder) -> std::result::Result<TimeKey, DecodeError> {
+    Ok((d.opt_date()?, d.u64()?, d.i64()?))
+}
+
+/// What the pages seen so far say of one person.
 #[derive(Debug)]
 struct PersonAcc {
     person_id: String,
@@ -184,12 +231,102 @@ struct PersonAcc {
     last: TimeKey,
     latest_titles: Vec<String>,
     n_meetings: i64,
-    /// The last document counted in `n_meetings` (a page is one meeting).
+    /// The last document counted in `n_meetings` (a page is one meeting, and
+    /// all of a page's mentions are added together, so a page never counts
+    /// in two runs).
     last_doc: u64,
     first_seen: Option<NaiveDate>,
     last_seen: Option<NaiveDate>,
     /// Each unit with the earliest key it was seen at.
     units: Vec<(TimeKey, String)>,
+}
+
+impl PersonAcc {
+    fn into_row(mut self) -> PersonRow {
+        self.units.sort_by_key(|u| u.0);
+        PersonRow {
+            person_id: self.person_id,
+            name: self.name,
+            n_meetings: self.n_meetings,
+            first_seen: self.first_seen,
+            last_seen: self.last_seen,
+            latest_titles: self.latest_titles,
+            units: self.units.into_iter().map(|(_, u)| u).collect(),
+        }
+    }
+
+    fn add_unit(&mut self, key: TimeKey, unit: &str) {
+        match self.units.iter_mut().find(|(_, v)| v == unit) {
+            Some(seen) => seen.0 = seen.0.min(key),
+            None => self.units.push((key, unit.to_string())),
+        }
+    }
+}
+
+impl Record for PersonAcc {
+    fn key_cmp(&self, other: &Self) -> Ordering {
+        self.person_id.cmp(&other.person_id)
+    }
+
+    fn merge(&mut self, later: Self) {
+        if later.first < self.first {
+            self.first = later.first;
+            self.name = later.name;
+        }
+        if later.last > self.last {
+            self.last = later.last;
+            self.latest_titles = later.latest_titles;
+        }
+        self.n_meetings += later.n_meetings;
+        self.first_seen = min_date(self.first_seen, later.first_seen);
+        self.last_seen = max_date(self.last_seen, later.last_seen);
+        for (key, unit) in later.units {
+            self.add_unit(key, &unit);
+        }
+    }
+
+    fn encode(&self, e: &mut Encoder) {
+        e.str(&self.person_id);
+        put_time(e, &self.first);
+        e.str(&self.name);
+        put_time(e, &self.last);
+        e.strs(&self.latest_titles);
+        e.i64(self.n_meetings);
+        e.opt_date(self.first_seen);
+        e.opt_date(self.last_seen);
+        e.u64(self.units.len() as u64);
+        for (key, unit) in &self.units {
+            put_time(e, key);
+            e.str(unit);
+        }
+    }
+
+    fn decode(d: &mut Decoder) -> std::result::Result<Self, DecodeError> {
+        let person_id = d.str()?;
+        let first = get_time(d)?;
+        let name = d.str()?;
+        let last = get_time(d)?;
+        let latest_titles = d.strs()?;
+        let n_meetings = d.i64()?;
+        let first_seen = d.opt_date()?;
+        let last_seen = d.opt_date()?;
+        let n = d.u64()?;
+        let units = (0..n)
+            .map(|_| Ok((get_time(d)?, d.str()?)))
+            .collect::<std::result::Result<_, _>>()?;
+        Ok(PersonAcc {
+            person_id,
+            first,
+            name,
+            last,
+            latest_titles,
+            n_meetings,
+            last_doc: u64::MAX,
+            first_seen,
+            last_seen,
+            units,
+        })
+    }
 }
 
 #[derive(Debug)]
@@ -199,11 +336,109 @@ struct PairAcc {
     last_met: Option<NaiveDate>,
 }
 
+impl Record for CoAttendanceRow {
+    fn key_cmp(&self, other: &Self) -> Ordering {
+        (&self.person_a, &self.person_b).cmp(&(&other.person_a, &other.person_b))
+    }
+
+    fn merge(&mut self, later: Self) {
+        self.n_meetings += later.n_meetings;
+        self.first_met = min_date(self.first_met, later.first_met);
+        self.last_met = max_date(self.last_met, later.last_met);
+    }
+
+    fn encode(&self, e: &mut Encoder) {
+        e.str(&self.person_a);
+        e.str(&self.person_b);
+        e.i64(self.n_meetings);
+        e.opt_date(self.first_met);
+        e.opt_date(self.last_met);
+    }
+
+    fn decode(d: &mut Decoder) -> std::result::Result<Self, DecodeError> {
+        Ok(CoAttendanceRow {
+            person_a: d.str()?,
+            person_b: d.str()?,
+            n_meetings: d.i64()?,
+            first_met: d.opt_date()?,
+            last_met: d.opt_date()?,
+        })
+    }
+}
+
 #[derive(Debug)]
 struct UnitYearAcc {
     row: UnitYearRow,
     latest: TimeKey,
     last_doc: u64,
+}
+
+/// The published order of `unit_year_metrics`: unknown places sort last, as
+/// nulls do.
+fn unit_year_order(a: &UnitYearRow, b: &UnitYearRow) -> Ordering {
+    let place = |s: &Option<String>| (s.is_none(), s.clone());
+    (
+        place(&a.province),
+        place(&a.city),
+        place(&a.unit_type),
+        place(&a.unit_name),
+    )
+        .cmp(&(
+            place(&b.province),
+            place(&b.city),
+            place(&b.unit_type),
+            place(&b.unit_name),
+        ))
+        .then(a.year.cmp(&b.year))
+        .then_with(|| (&a.indicator, &a.kind, &a.unit).cmp(&(&b.indicator, &b.kind, &b.unit)))
+}
+
+impl Record for UnitYearAcc {
+    fn key_cmp(&self, other: &Self) -> Ordering {
+        unit_year_order(&self.row, &other.row)
+    }
+
+    fn merge(&mut self, later: Self) {
+        if later.latest >= self.latest {
+            self.latest = later.latest;
+            self.row.value = later.row.value;
+        }
+        self.row.n_sources += later.row.n_sources;
+    }
+
+    fn encode(&self, e: &mut Encoder) {
+        let r = &self.row;
+        e.opt_str(r.province.as_deref());
+        e.opt_str(r.city.as_deref());
+        e.opt_str(r.unit_type.as_deref());
+        e.opt_str(r.unit_name.as_deref());
+        e.i32(r.year);
+        e.str(&r.indicator);
+        e.str(&r.kind);
+        e.str(&r.unit);
+        e.f64(r.value);
+        e.i64(r.n_sources);
+        put_time(e, &self.latest);
+    }
+
+    fn decode(d: &mut Decoder) -> std::result::Result<Self, DecodeError> {
+        Ok(UnitYearAcc {
+            row: UnitYearRow {
+                province: d.opt_str()?,
+                city: d.opt_str()?,
+                unit_type: d.opt_str()?,
+                unit_name: d.opt_str()?,
+                year: d.i32()?,
+                indicator: d.str()?,
+                kind: d.str()?,
+                unit: d.str()?,
+                value: d.f64()?,
+                n_sources: d.i64()?,
+            },
+            latest: get_time(d)?,
+            last_doc: u64::MAX,
+        })
+    }
 }
 
 fn min_date(a: Option<NaiveDate>, b: Option<NaiveDate>) -> Option<NaiveDate> {
@@ -217,6 +452,13 @@ fn max_date(a: Option<NaiveDate>, b: Option<NaiveDate>) -> Option<NaiveDate> {
     a.max(b)
 }
 
+/// Rough heap bytes of an accumulator entry beyond its strings: the entry,
+/// its share of the hash table, allocator headers. Only used to decide when
+/// to spill, so rough is enough.
+const PERSON_BYTES: usize = 240;
+const PAIR_BYTES: usize = 64;
+const UNIT_YEAR_BYTES: usize = 280;
+
 /// The running roll-ups of a run.
 #[derive(Debug, Default)]
 pub struct Rollups {
@@ -224,6 +466,15 @@ pub struct Rollups {
     persons: Vec<PersonAcc>,
     pairs: HashMap<(u32, u32), PairAcc>,
     unit_years: HashMap<String, UnitYearAcc>,
+    /// Estimated bytes held by the accumulators.
+    held: usize,
+}
+
+/// The roll-ups' records, each table's in its published order.
+struct SortedRollups {
+    people: Vec<PersonAcc>,
+    pairs: Vec<CoAttendanceRow>,
+    unit_years: Vec<UnitYearAcc>,
 }
 
 impl Rollups {
@@ -255,10 +506,10 @@ impl Rollups {
             p.first_seen = min_date(p.first_seen, date);
             p.last_seen = max_date(p.last_seen, date);
             if let Some(u) = &unit {
-                match p.units.iter_mut().find(|(_, v)| v == u) {
-                    Some(seen) => seen.0 = seen.0.min(key),
-                    None => p.units.push((key, u.clone())),
+                if !p.units.iter().any(|(_, v)| v == u) {
+                    self.held += u.len() + 48;
                 }
+                p.add_unit(key, u);
             }
             if !present.contains(&i) {
                 present.push(i);
@@ -272,10 +523,13 @@ impl Rollups {
         });
         for (k, &a) in present.iter().enumerate() {
             for &b in &present[k + 1..] {
-                let e = self.pairs.entry((a, b)).or_insert(PairAcc {
-                    n_meetings: 0,
-                    first_met: None,
-                    last_met: None,
+                let e = self.pairs.entry((a, b)).or_insert_with(|| {
+                    self.held += PAIR_BYTES;
+                    PairAcc {
+                        n_meetings: 0,
+                        first_met: None,
+                        last_met: None,
+                    }
                 });
                 e.n_meetings += 1;
                 e.first_met = min_date(e.first_met, date);
@@ -293,6 +547,10 @@ impl Rollups {
         }
         let i = self.persons.len() as u32;
         let key = (date, seq, m.char_start);
+        self.held += PERSON_BYTES
+            + 2 * m.person_id.len()
+            + m.name.len()
+            + m.titles.iter().map(|t| t.len() + 24).sum::<usize>();
         self.persons.push(PersonAcc {
             person_id: m.person_id.clone(),
             first: key,
@@ -333,21 +591,25 @@ impl Rollups {
             ]
             .join("\u{1f}");
             let at = (m.meeting_date, seq, f.char_start);
-            let acc = self.unit_years.entry(key).or_insert_with(|| UnitYearAcc {
-                row: UnitYearRow {
-                    province: m.province.clone(),
-                    city: m.city.clone(),
-                    unit_type: m.unit_type.clone(),
-                    unit_name: m.unit_name.clone(),
-                    year,
-                    indicator: f.indicator.clone(),
-                    kind: f.kind.to_string(),
-                    unit: f.unit.clone(),
-                    value: f.value,
-                    n_sources: 0,
-                },
-                latest: at,
-                last_doc: u64::MAX,
+            let held = &mut self.held;
+            let acc = self.unit_years.entry(key).or_insert_with_key(|key| {
+                *held += UNIT_YEAR_BYTES + 2 * key.len();
+                UnitYearAcc {
+                    row: UnitYearRow {
+                        province: m.province.clone(),
+                        city: m.city.clone(),
+                        unit_type: m.unit_type.clone(),
+                        unit_name: m.unit_name.clone(),
+                        year,
+                        indicator: f.indicator.clone(),
+                        kind: f.kind.to_string(),
+                        unit: f.unit.clone(),
+                        value: f.value,
+                        n_sources: 0,
+                    },
+                    latest: at,
+                    last_doc: u64::MAX,
+                }
             });
             if at >= acc.latest {
                 acc.latest = at;
@@ -360,87 +622,211 @@ impl Rollups {
         }
     }
 
-    /// The three roll-up tables, each in its published order.
-    pub fn finish(self) -> (Vec<PersonRow>, Vec<CoAttendanceRow>, Vec<UnitYearRow>) {
-        let mut co: Vec<CoAttendanceRow> = self
-            .pairs
+    /// Estimated bytes held.
+    fn held(&self) -> usize {
+        self.held
+    }
+
+    /// Empties the accumulators into records, each table's in its published
+    /// order.
+    fn take_sorted(&mut self) -> SortedRollups {
+        let Rollups {
+            persons,
+            pairs,
+            unit_years,
+            ..
+        } = std::mem::take(self);
+        let mut co: Vec<CoAttendanceRow> = pairs
             .into_iter()
             .map(|((a, b), acc)| CoAttendanceRow {
-                person_a: self.persons[a as usize].person_id.clone(),
-                person_b: self.persons[b as usize].person_id.clone(),
+                person_a: persons[a as usize].person_id.clone(),
+                person_b: persons[b as usize].person_id.clone(),
                 n_meetings: acc.n_meetings,
                 first_met: acc.first_met,
                 last_met: acc.last_met,
             })
             .collect();
-        co.sort_unstable_by(|x, y| (&x.person_a, &x.person_b).cmp(&(&y.person_a, &y.person_b)));
-        let mut people: Vec<PersonRow> = self
-            .persons
-            .into_iter()
-            .map(|mut p| {
-                p.units.sort_by_key(|u| u.0);
-                PersonRow {
-                    person_id: p.person_id,
-                    name: p.name,
-                    n_meetings: p.n_meetings,
-                    first_seen: p.first_seen,
-                    last_seen: p.last_seen,
-                    latest_titles: p.latest_titles,
-                    units: p.units.into_iter().map(|(_, u)| u).collect(),
-                }
-            })
-            .collect();
-        people.sort_unstable_by(|a, b| a.person_id.cmp(&b.person_id));
-        let mut uy: Vec<UnitYearRow> = self.unit_years.into_values().map(|a| a.row).collect();
-        // Unknown places sort last, as nulls do in the published order.
-        let place = |s: &Option<String>| (s.is_none(), s.clone());
-        uy.sort_by(|a, b| {
-            (
-                place(&a.province),
-                place(&a.city),
-                place(&a.unit_type),
-                place(&a.unit_name),
-            )
-                .cmp(&(
-                    place(&b.province),
-                    place(&b.city),
-                    place(&b.unit_type),
-                    place(&b.unit_name),
-                ))
-                .then(a.year.cmp(&b.year))
-                .then_with(|| (&a.indicator, &a.kind, &a.unit).cmp(&(&b.indicator, &b.kind, &b.unit)))
-        });
-        (people, co, uy)
+        co.sort_unstable_by(|x, y| x.key_cmp(y));
+        let mut people = persons;
+        people.sort_unstable_by(|a, b| a.key_cmp(b));
+        let mut uy: Vec<UnitYearAcc> = unit_years.into_values().collect();
+        uy.sort_unstable_by(|a, b| a.key_cmp(b));
+        SortedRollups {
+            people,
+            pairs: co,
+            unit_years: uy,
+        }
     }
 }
+
+/// Where an aggregator spills: a folder of its own, and the memory the
+/// roll-ups may hold before they go there.
+#[derive(Debug)]
+pub struct SpillTo {
+    pub dir: PathBuf,
+    pub budget_bytes: usize,
+}
+
+/// The sorted runs spilled so far, one file per roll-up table each.
+#[derive(Debug, Default)]
+struct Runs {
+    people: Vec<PathBuf>,
+    pairs: Vec<PathBuf>,
+    unit_years: Vec<PathBuf>,
+    /// Run files written so far (names them).
+    written: usize,
+    /// Times the roll-ups were spilled.
+    spills: usize,
+}
+
+/// Runs of a table merged at once, at most.
+const MAX_RUNS: usize = 64;
+
+/// Writes a table's sorted records as a new run; merges the table's runs into
+/// one when there are [`MAX_RUNS`] of them.
+fn spill_table<R: Record>(
+    dir: &std::path::Path,
+    table: &str,
+    runs: &mut Vec<PathBuf>,
+    written: &mut usize,
+    records: Vec<R>,
+) -> Result<()> {
+    let mut next_path = || {
+        *written += 1;
+        dir.join(format!("{table}-{written:06}.run"))
+    };
+    let path = next_path();
+    crate::spill::write_run(&path, records)?;
+    runs.push(path);
+    if runs.len() >= MAX_RUNS {
+        let path = next_path();
+        let mut merge = Merge::<R>::new(runs, Vec::new())?;
+        crate::spill::write_run_from(&path, || merge.next_record())?;
+        for old in runs.drain(..) {
+            std::fs::remove_file(&old).map_err(Error::writing(&old))?;
+        }
+        runs.push(path);
+    }
+    Ok(())
+}
+
+/// Pages waiting for their person ids: in memory, or in a file of the spill
+/// folder (`[seq, extraction]` JSON lines, as the state stores them).
+#[derive(Debug)]
+enum Waiting {
+    Memory(Vec<(u64, Extraction)>),
+    File { path: PathBuf, writer: BufWriter<File> },
+}
+
+/// Rows per batch handed to `emit` by [`Aggregator::finish`]: one Parquet row
+/// group.
+pub const BATCH_ROWS: usize = crate::publish::ROW_GROUP_ROWS;
 
 /// The aggregate stage over a stream of pages, in the run's order: each page
 /// gets its person ids and feeds the roll-ups. A page whose ids can be given
 /// at once comes back from [`Aggregator::add`] ready to publish; a page
 /// without a province waits, and its rows come with the roll-ups from
 /// [`Aggregator::finish`].
-#[derive(Debug, Default)]
+///
+/// With a spill folder ([`Aggregator::spilling`]), memory stays bounded
+/// whatever the number of pages: waiting pages go to a file, and when the
+/// roll-ups' accumulators pass the budget they are written out as sorted runs,
+/// merged at the end as the tables are written.
+#[derive(Debug)]
 pub struct Aggregator {
     ids: PersonIds,
     rollups: Rollups,
-    /// Pages waiting for their person ids, with their place in the run.
-    waiting: Vec<(u64, Extraction)>,
+    waiting: Waiting,
     /// Pages seen so far: the next page's place in the run.
     seen: u64,
+    spill: Option<SpillTo>,
+    runs: Runs,
+}
+
+impl Default for Aggregator {
+    fn default() -> Self {
+        Aggregator {
+            ids: PersonIds::default(),
+            rollups: Rollups::default(),
+            waiting: Waiting::Memory(Vec::new()),
+            seen: 0,
+            spill: None,
+            runs: Runs::default(),
+        }
+    }
 }
 
 impl Aggregator {
-    pub fn add(&mut self, mut x: Extraction) -> Option<Extraction> {
+    /// An aggregator that holds at most about `budget_bytes` of roll-ups in
+    /// memory and spills the rest, and waiting pages, to `dir` (which it
+    /// creates; the caller removes it).
+    pub fn spilling(spill: SpillTo) -> Result<Aggregator> {
+        std::fs::create_dir_all(&spill.dir).map_err(Error::writing(&spill.dir))?;
+        let path = spill.dir.join("waiting.jsonl");
+        let file = File::create(&path).map_err(Error::writing(&path))?;
+        Ok(Aggregator {
+            waiting: Waiting::File {
+                writer: BufWriter::new(file),
+                path,
+            },
+            spill: Some(spill),
+            ..Aggregator::default()
+        })
+    }
+
+    pub fn add(&mut self, mut x: Extraction) -> Result<Option<Extraction>> {
         let seq = self.seen;
         self.seen += 1;
         self.ids.learn(&x);
         if PersonIds::must_wait(&x) {
-            self.waiting.push((seq, x));
-            return None;
+            match &mut self.waiting {
+                Waiting::Memory(v) => v.push((seq, x)),
+                Waiting::File { path, writer } => {
+                    serde_json::to_writer(&mut *writer, &(seq, &x))
+                        .map_err(std::io::Error::from)
+                        .and_then(|_| writer.write_all(b"\n"))
+                        .map_err(Error::writing(path))?;
+                }
+            }
+            return Ok(None);
         }
         self.ids.assign(&mut x);
-        self.rollups.add(seq, &x);
-        Some(x)
+        self.add_to_rollups(seq, &x)?;
+        Ok(Some(x))
+    }
+
+    fn add_to_rollups(&mut self, seq: u64, x: &Extraction) -> Result<()> {
+        self.rollups.add(seq, x);
+        match &self.spill {
+            Some(s) if self.rollups.held() > s.budget_bytes => self.spill_run(),
+            _ => Ok(()),
+        }
+    }
+
+    /// Writes the accumulators out as one sorted run per table. Past
+    /// [`MAX_RUNS`] runs, they are merged into one first, so the final merge
+    /// never holds more files open than that.
+    fn spill_run(&mut self) -> Result<()> {
+        let Some(spill) = &self.spill else { return Ok(()) };
+        let sorted = self.rollups.take_sorted();
+        let runs = &mut self.runs;
+        runs.spills += 1;
+        let dir = &spill.dir;
+        spill_table(dir, "people", &mut runs.people, &mut runs.written, sorted.people)?;
+        spill_table(
+            dir,
+            "co_attendance",
+            &mut runs.pairs,
+            &mut runs.written,
+            sorted.pairs,
+        )?;
+        spill_table(
+            dir,
+            "unit_year_metrics",
+            &mut runs.unit_years,
+            &mut runs.written,
+            sorted.unit_years,
+        )
     }
 
     /// Pages seen so far.
@@ -448,17 +834,86 @@ impl Aggregator {
         self.seen
     }
 
-    /// The rows of the pages that waited, and the three roll-up tables.
-    pub fn finish(mut self) -> Tables {
-        let mut t = Tables::default();
-        for (seq, mut x) in std::mem::take(&mut self.waiting) {
-            self.ids.assign(&mut x);
-            self.rollups.add(seq, &x);
-            t.push_page(x);
-        }
-        (t.people, t.co_attendance, t.unit_year_metrics) = self.rollups.finish();
-        t
+    /// Times the roll-ups were spilled to disk so far.
+    pub fn spills(&self) -> usize {
+        self.runs.spills
     }
+
+    /// Hands `emit` the rows of the pages that waited, then the three roll-up
+    /// tables in their published order, in batches of at most [`BATCH_ROWS`]
+    /// rows of a table.
+    pub fn finish(mut self, mut emit: impl FnMut(Tables) -> Result<()>) -> Result<()> {
+        let mut batch = Tables::default();
+        let waiting = std::mem::replace(&mut self.waiting, Waiting::Memory(Vec::new()));
+        let mut take_page = |agg: &mut Aggregator, seq: u64, mut x: Extraction| -> Result<()> {
+            agg.ids.assign(&mut x);
+            agg.add_to_rollups(seq, &x)?;
+            batch.push_page(x);
+            if batch.documents.len() >= 512 {
+                emit(std::mem::take(&mut batch))?;
+            }
+            Ok(())
+        };
+        match waiting {
+            Waiting::Memory(v) => {
+                for (seq, x) in v {
+                    take_page(&mut self, seq, x)?;
+                }
+            }
+            Waiting::File { path, mut writer } => {
+                writer.flush().map_err(Error::writing(&path))?;
+                drop(writer);
+                let file = File::open(&path).map_err(Error::reading(&path))?;
+                for line in BufReader::new(file).lines() {
+                    let line = line.map_err(Error::reading(&path))?;
+                    let (seq, x): (u64, Extraction) = serde_json::from_str(&line)
+                        .map_err(|e| Error::reading(&path)(std::io::Error::from(e)))?;
+                    take_page(&mut self, seq, x)?;
+                }
+            }
+        }
+        if !batch.documents.is_empty() {
+            emit(std::mem::take(&mut batch))?;
+        }
+        let sorted = self.rollups.take_sorted();
+        let runs = std::mem::take(&mut self.runs);
+        merge_into(&runs.people, sorted.people, &mut emit, |t, p| {
+            t.people.push(p.into_row());
+            t.people.len()
+        })?;
+        merge_into(&runs.pairs, sorted.pairs, &mut emit, |t, r| {
+            t.co_attendance.push(r);
+            t.co_attendance.len()
+        })?;
+        merge_into(&runs.unit_years, sorted.unit_years, &mut emit, |t, a| {
+            t.unit_year_metrics.push(a.row);
+            t.unit_year_metrics.len()
+        })
+    }
+}
+
+/// Merges a roll-up's runs with its records still in memory and hands the rows
+/// to `emit` in batches.
+fn merge_into<R: Record>(
+    runs: &[PathBuf],
+    memory: Vec<R>,
+    emit: &mut impl FnMut(Tables) -> Result<()>,
+    mut push: impl FnMut(&mut Tables, R) -> usize,
+) -> Result<()> {
+    let mut merge = Merge::new(runs, memory)?;
+    let mut batch = Tables::default();
+    let mut n = 0;
+    while let Some(r) = merge.next_record()? {
+        n = push(&mut batch, r);
+        if n >= BATCH_ROWS {
+            emit(std::mem::take(&mut batch))?;
+            n = 0;
+        }
+    }
+    if n > 0 {
+        emit(batch)?;
+    }
+    Ok(())
 }
 
 /// Builds every table from a run's extractions in memory (for `hoinghi
@@ -468,10 +923,13 @@ pub fn aggregate(mut extractions: Vec<Extraction>) -> Result<Tables> {
     let mut agg = Aggregator::default();
     let mut t = Tables::default();
     for x in extractions {
-        if let Some(x) = agg.add(x) {
+        if let Some(x) = agg.add(x)? {
             t.push_page(x);
         }
     }
-    t.append(agg.finish());
+    agg.finish(|rows| {
+        t.append(rows);
+        Ok(())
+    })?;
     Ok(t)
 }

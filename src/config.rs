@@ -80,10 +80,19 @@ pub struct OutputSection {
     pub root: PathBuf,
     #[serde(default = "default_kept")]
     pub snapshots_kept: usize,
+    /// Megabytes the roll-ups (people, co_attendance, unit_year_metrics) may
+    /// hold in memory before they spill to disk as sorted runs; 0 spills after
+    /// every page (slow: for tests of the spill path).
+    #[serde(default = "default_rollup_memory_mb")]
+    pub rollup_memory_mb: usize,
 }
 
 fn default_kept() -> usize {
     5
+}
+
+fn default_rollup_memory_mb() -> usize {
+    192
 }
 
 #[derive(Debug, Clone, Deserialize)]

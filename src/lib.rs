@@ -22,6 +22,7 @@ pub mod model;
 pub mod normalize;
 pub mod pipeline;
 pub mod publish;
+pub mod spill;
 pub mod staging;
 pub mod state;
 pub mod vntext;

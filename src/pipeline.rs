@@ -14,7 +14,7 @@ use rayon::prelude::*;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use crate::aggregate::{Aggregator, Tables};
+use crate::aggregate::{Aggregator, SpillTo, Tables};
 use crate::config::Pipeline;
 use crate::error::{Error, Result};
 use crate::extract::extract;
@@ -24,6 +24,7 @@ use crate::lock;
 use crate::model::{Extraction, Format, Normalized, SourceDocument};
 use crate::normalize::{normalize, quarantine};
 use crate::publish::{self, SnapshotWriter};
+use crate::staging::StagingDir;
 use crate::state::{self, FileState, Files, StateWriter, StoredRows};
 
 /// What `hoinghi run` is asked to do.
@@ -417,7 +418,7 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome> {
         (Some(id), true) => Some(StoredRows::open(&out, id)?),
         _ => None,
     };
-    let mut sink = Sink::create(&out, &run_id)?;
+    let mut sink = Sink::create(&out, &run_id, pipeline.file.output.rollup_memory_mb)?;
     let clock = StageClock::default();
     // Chunks of files stream through: while the workers extract chunk k, the
     // rows of chunk k-1 are published (Parquet, state, roll-ups) on a worker
@@ -481,6 +482,7 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome> {
         removed: plan.removed,
         quarantined: sink.quarantined.len(),
     };
+    let rollup_spills = sink.aggregator.spills();
     let finished = pool.install(|| sink.finish_tables())?;
     let t_finish = t.elapsed();
     let row_counts: BTreeMap<&'static str, usize> = finished.snapshot.rows().into_iter().collect();
@@ -509,6 +511,8 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome> {
             "quarantined": counts.quarantined,
         },
         "row_counts": row_counts,
+        // Times the roll-ups passed `rollup_memory_mb` and went to disk.
+        "rollup_spills": rollup_spills,
         // Wall times of the run's phases, and CPU seconds summed over the
         // workers for the work that streams alongside extraction.
         "stage_seconds": {
@@ -615,6 +619,8 @@ struct Sink {
     snapshot: SnapshotWriter,
     state: StateWriter,
     aggregator: Aggregator,
+    /// Where the aggregator spills; removed when the sink is done with it.
+    spill: StagingDir,
     quarantined: Vec<(String, String)>,
     seconds: SinkSeconds,
 }
@@ -628,11 +634,18 @@ struct Finished {
 }
 
 impl Sink {
-    fn create(out: &Path, run_id: &str) -> Result<Sink> {
+    fn create(out: &Path, run_id: &str, rollup_memory_mb: usize) -> Result<Sink> {
+        // Beside the snapshot being written, hidden, so a killed run's spill
+        // is removed with its other leftovers.
+        let spill = StagingDir::create(&out.join("snapshots"), &format!("spill-{run_id}"))?;
         Ok(Sink {
             snapshot: SnapshotWriter::create(out, run_id)?,
             state: StateWriter::create(out, run_id)?,
-            aggregator: Aggregator::default(),
+            aggregator: Aggregator::spilling(SpillTo {
+                dir: spill.path().to_path_buf(),
+                budget_bytes: rollup_memory_mb << 20,
+            })?,
+            spill,
             quarantined: Vec::new(),
             seconds: SinkSeconds::default(),
         })
@@ -657,7 +670,7 @@ impl Sink {
                     x.document.error.clone().unwrap_or_default(),
                 ));
             }
-            if let Some(x) = self.aggregator.add(x) {
+            if let Some(x) = self.aggregator.add(x)? {
                 rows.push_page(x);
             }
         }
@@ -671,11 +684,17 @@ impl Sink {
     /// Publishes the pages that waited for their person ids, then the roll-ups.
     fn finish_tables(mut self) -> Result<Finished> {
         let t = Instant::now();
-        let rows = self.aggregator.finish();
-        self.seconds.aggregate += t.elapsed().as_secs_f64();
-        let t = Instant::now();
-        self.snapshot.write(&rows)?;
-        self.seconds.parquet += t.elapsed().as_secs_f64();
+        let mut parquet = 0.0;
+        let snapshot = &mut self.snapshot;
+        self.aggregator.finish(|rows| {
+            let t = Instant::now();
+            snapshot.write(&rows)?;
+            parquet += t.elapsed().as_secs_f64();
+            Ok(())
+        })?;
+        self.seconds.aggregate += t.elapsed().as_secs_f64() - parquet;
+        self.seconds.parquet += parquet;
+        drop(self.spill);
         Ok(Finished {
             snapshot: self.snapshot,
             state: self.state,
