@@ -452,12 +452,15 @@ fn max_date(a: Option<NaiveDate>, b: Option<NaiveDate>) -> Option<NaiveDate> {
     a.max(b)
 }
 
-/// Rough heap bytes of an accumulator entry beyond its strings: the entry,
-/// its share of the hash table, allocator headers. Only used to decide when
-/// to spill, so rough is enough.
-const PERSON_BYTES: usize = 240;
+/// Bytes of an accumulator entry beyond its strings' text: the entry, its
+/// share of the hash table (which grows by doubling), allocator rounding.
+/// Only used to decide when to spill; set so that peak RSS over the 100,000
+/// generated pages moves with the budget about one to one (BENCHMARKS.md).
+const PERSON_BYTES: usize = 400;
 const PAIR_BYTES: usize = 64;
-const UNIT_YEAR_BYTES: usize = 280;
+const UNIT_YEAR_BYTES: usize = 520;
+/// A string's share beyond its text: its header and allocator rounding.
+const STRING_BYTES: usize = 40;
 
 /// The running roll-ups of a run.
 #[derive(Debug, Default)]
@@ -507,7 +510,7 @@ impl Rollups {
             p.last_seen = max_date(p.last_seen, date);
             if let Some(u) = &unit {
                 if !p.units.iter().any(|(_, v)| v == u) {
-                    self.held += u.len() + 48;
+                    self.held += u.len() + STRING_BYTES + 24;
                 }
                 p.add_unit(key, u);
             }
@@ -550,7 +553,7 @@ impl Rollups {
         self.held += PERSON_BYTES
             + 2 * m.person_id.len()
             + m.name.len()
-            + m.titles.iter().map(|t| t.len() + 24).sum::<usize>();
+            + m.titles.iter().map(|t| t.len() + STRING_BYTES).sum::<usize>();
         self.persons.push(PersonAcc {
             person_id: m.person_id.clone(),
             first: key,

@@ -92,7 +92,7 @@ fn default_kept() -> usize {
 }
 
 fn default_rollup_memory_mb() -> usize {
-    192
+    64
 }
 
 #[derive(Debug, Clone, Deserialize)]

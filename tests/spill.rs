@@ -72,10 +72,10 @@ fn spilled_rollups_publish_the_same_tables_as_rollups_in_memory() {
     // merges runs several times before the end.
     let file = copy_pipelines(tmp.path());
     let text = std::fs::read_to_string(&file).unwrap();
-    assert!(text.contains("rollup_memory_mb = 192"));
+    assert!(text.contains("rollup_memory_mb = 64"));
     std::fs::write(
         &file,
-        text.replace("rollup_memory_mb = 192", "rollup_memory_mb = 0"),
+        text.replace("rollup_memory_mb = 64", "rollup_memory_mb = 0"),
     )
     .unwrap();
     let spilled = tmp.path().join("spilled");
