@@ -23,16 +23,12 @@ const PAGES: [&str; 3] = [
 
 fn source(path: &Path, settings: &ingest::ReadSettings) -> SourceDocument {
     let meta = std::fs::metadata(path).expect("benchmark page exists");
-    let file = InputFile {
-        path: path.to_path_buf(),
-        source: path
-            .file_name()
-            .unwrap_or_default()
-            .to_string_lossy()
-            .into_owned(),
-        size: meta.len(),
-        mtime_ns: 0,
-    };
+    let name = path
+        .file_name()
+        .unwrap_or_default()
+        .to_string_lossy()
+        .into_owned();
+    let file = InputFile::new(path.to_path_buf(), name, meta.len(), 0);
     ingest::read(&file, settings).remove(0)
 }
 

@@ -2,6 +2,7 @@
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
@@ -9,14 +10,54 @@ use crate::config::{BodyFormat, JsonlFields};
 use crate::error::{Error, Result};
 use crate::model::{stable_id, Format, RecordMeta, SourceDocument};
 
-/// A file found under the input root, not yet read.
+/// A file found under the input root, not yet read. A run holds one per input
+/// file until it ends, so the path is not stored beside the source: it is the
+/// shared root joined with the source, unless that would not give it back.
 #[derive(Debug, Clone)]
 pub struct InputFile {
-    pub path: PathBuf,
+    root: Arc<Path>,
+    /// The path under the input root, with `/` between folders.
     pub source: String,
     pub size: u64,
     /// Modification time, nanoseconds since the epoch (0 when unknown).
     pub mtime_ns: i64,
+    /// The path, when `root` joined with `source` is not it (a name that is
+    /// not UTF-8, a folder error outside the root).
+    path_override: Option<Box<Path>>,
+}
+
+impl InputFile {
+    /// The file at `path`, known as `source`.
+    pub fn new(path: PathBuf, source: String, size: u64, mtime_ns: i64) -> InputFile {
+        let root: Option<Arc<Path>> = path
+            .to_str()
+            .and_then(|p| p.strip_suffix(source.as_str()))
+            .filter(|r| r.is_empty() || r.ends_with('/'))
+            .map(|r| Arc::from(Path::new(r)));
+        InputFile::under(root, path, source, size, mtime_ns)
+    }
+
+    fn under(root: Option<Arc<Path>>, path: PathBuf, source: String, size: u64, mtime_ns: i64) -> InputFile {
+        let (root, path_override) = match root {
+            Some(root) if root.join(&source) == path => (root, None),
+            _ => (Arc::from(Path::new("")), Some(path.into_boxed_path())),
+        };
+        InputFile {
+            root,
+            source,
+            size,
+            mtime_ns,
+            path_override,
+        }
+    }
+
+    /// Where the file is.
+    pub fn path(&self) -> PathBuf {
+        match &self.path_override {
+            Some(p) => p.to_path_buf(),
+            None => self.root.join(&self.source),
+        }
+    }
 }
 
 fn mtime_ns(m: &std::fs::Metadata) -> i64 {
@@ -31,6 +72,7 @@ pub fn discover(root: &Path) -> Result<Vec<InputFile>> {
     if !root.is_dir() {
         return Err(Error::NoInput(root.to_path_buf()));
     }
+    let shared: Arc<Path> = Arc::from(root);
     let mut files = Vec::new();
     for entry in walkdir::WalkDir::new(root).follow_links(true).sort_by_file_name() {
         let entry = match entry {
@@ -42,12 +84,7 @@ pub fn discover(root: &Path) -> Result<Vec<InputFile>> {
                     .map(Path::to_path_buf)
                     .unwrap_or_else(|| root.to_path_buf());
                 let source = relative(root, &path);
-                files.push(InputFile {
-                    path,
-                    source,
-                    size: 0,
-                    mtime_ns: 0,
-                });
+                files.push(InputFile::under(Some(shared.clone()), path, source, 0, 0));
                 continue;
             }
         };
@@ -62,12 +99,8 @@ pub fn discover(root: &Path) -> Result<Vec<InputFile>> {
         let size = meta.as_ref().map_or(0, |m| m.len());
         let mtime = meta.as_ref().map_or(0, mtime_ns);
         let path = entry.path().to_path_buf();
-        files.push(InputFile {
-            source: relative(root, &path),
-            path,
-            size,
-            mtime_ns: mtime,
-        });
+        let source = relative(root, &path);
+        files.push(InputFile::under(Some(shared.clone()), path, source, size, mtime));
     }
     Ok(files)
 }
@@ -201,7 +234,7 @@ fn read_file(file: &InputFile, settings: &ReadSettings, file_hash: &mut String) 
         max_bytes
     };
     if file.size > file_limit {
-        doc.content_sha256 = hash_file(&file.path).unwrap_or_default();
+        doc.content_sha256 = hash_file(&file.path()).unwrap_or_default();
         file_hash.clone_from(&doc.content_sha256);
         doc.rejected = Some(format!(
             "the file is {} bytes, above the limit of {} bytes (input.max_file_bytes)",
@@ -210,7 +243,7 @@ fn read_file(file: &InputFile, settings: &ReadSettings, file_hash: &mut String) 
         return vec![doc];
     }
     let mut raw = Vec::with_capacity(file.size as usize);
-    if let Err(e) = std::fs::File::open(&file.path).and_then(|mut f| f.read_to_end(&mut raw)) {
+    if let Err(e) = std::fs::File::open(file.path()).and_then(|mut f| f.read_to_end(&mut raw)) {
         doc.content_sha256 = hash_hex(b"");
         doc.rejected = Some(format!("the file could not be read: {e}"));
         return vec![doc];
@@ -357,6 +390,34 @@ pub fn hash_file(path: &Path) -> std::io::Result<String> {
 mod tests {
     use super::*;
 
+    #[cfg(unix)]
+    #[test]
+    fn a_name_that_is_not_utf8_is_still_read() {
+        use std::os::unix::ffi::OsStrExt;
+        let dir = tempfile::tempdir().unwrap();
+        let name = std::ffi::OsStr::from_bytes(b"h\xf4i-ngh\xec.txt");
+        std::fs::write(dir.path().join(name), "Đảng ủy xã").unwrap();
+        let files = discover(dir.path()).unwrap();
+        assert_eq!(files.len(), 1);
+        assert_eq!(files[0].path(), dir.path().join(name));
+        let d = read(&files[0], &ReadSettings::default()).remove(0);
+        assert!(d.rejected.is_none(), "{:?}", d.rejected);
+    }
+
+    #[test]
+    fn a_file_gives_back_its_path() {
+        let f = InputFile::new(PathBuf::from("/crawl/pages/a/b.txt"), "a/b.txt".into(), 1, 0);
+        assert!(f.path_override.is_none());
+        assert_eq!(f.path(), Path::new("/crawl/pages/a/b.txt"));
+        // A source that is not the end of the path: the path is kept as is.
+        let f = InputFile::new(PathBuf::from("/crawl/x.txt"), "y.txt".into(), 1, 0);
+        assert_eq!(f.path(), Path::new("/crawl/x.txt"));
+        let f = InputFile::new(PathBuf::from("/crawl/ab.txt"), "b.txt".into(), 1, 0);
+        assert_eq!(f.path(), Path::new("/crawl/ab.txt"));
+        let f = InputFile::new(PathBuf::from("b.txt"), "b.txt".into(), 1, 0);
+        assert_eq!(f.path(), Path::new("b.txt"));
+    }
+
     #[test]
     fn discovers_in_stable_order_and_reads() {
         let dir = tempfile::tempdir().unwrap();
@@ -393,12 +454,7 @@ mod tests {
 
     fn one_file(dir: &Path, name: &str, bytes: &[u8]) -> InputFile {
         std::fs::write(dir.join(name), bytes).unwrap();
-        InputFile {
-            path: dir.join(name),
-            source: name.to_string(),
-            size: bytes.len() as u64,
-            mtime_ns: 0,
-        }
+        InputFile::new(dir.join(name), name.to_string(), bytes.len() as u64, 0)
     }
 
     #[test]

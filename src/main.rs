@@ -152,15 +152,11 @@ fn load(pipeline: &Path) -> Result<(Pipeline, Lexicon), Error> {
 
 fn one_file(page: &Path) -> anyhow::Result<ingest::InputFile> {
     let meta = std::fs::metadata(page).with_context(|| format!("cannot read {}", page.display()))?;
-    Ok(ingest::InputFile {
-        path: page.to_path_buf(),
-        source: page
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default(),
-        size: meta.len(),
-        mtime_ns: 0,
-    })
+    let source = page
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    Ok(ingest::InputFile::new(page.to_path_buf(), source, meta.len(), 0))
 }
 
 /// Reads one page file (a dump gives several documents) and hands each

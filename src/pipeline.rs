@@ -202,7 +202,7 @@ impl From<&StageClock> for StageSeconds {
 /// The key of the rules that read a file: the rules version, the settings of
 /// ingest, and the lexicons that apply to its format (html.toml only matters
 /// to HTML pages and dumps, which may hold HTML bodies).
-fn rules_key(pipeline: &Pipeline, prints: &Fingerprints, source: &str) -> String {
+fn rules_key(pipeline: &Pipeline, prints: &Fingerprints, source: &str) -> u64 {
     let html_too = matches!(ingest::format_of(source), Some(Format::Html | Format::Jsonl));
     let mut h = Sha256::new();
     h.update(env!("CARGO_PKG_VERSION"));
@@ -213,13 +213,18 @@ fn rules_key(pipeline: &Pipeline, prints: &Fingerprints, source: &str) -> String
     if html_too {
         h.update(&prints.html);
     }
-    h.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect()
+    let digest = h.finalize();
+    u64::from_be_bytes([
+        digest[0], digest[1], digest[2], digest[3], digest[4], digest[5], digest[6], digest[7],
+    ])
 }
 
 /// One input file of a run: read again, or its stored rows reused.
 #[derive(Clone, Copy)]
 struct Work<'a> {
     file: &'a InputFile,
+    /// Its place among the run's files (and in `Plan::files`).
+    at: usize,
     read: bool,
 }
 
@@ -234,14 +239,33 @@ struct Plan<'a> {
     changed: usize,
     unchanged: usize,
     removed: usize,
-    /// The facts of every present file, for the next state.
-    files: Files,
+    /// The facts of every present file, for the next state, in the order of
+    /// the files found (a Vec, not a map by source: a run holds it to the end).
+    files: Vec<FileState>,
+}
+
+impl Plan<'_> {
+    /// The run's files with their facts, in source order.
+    fn file_states<'s>(
+        &'s self,
+        found: &'s [InputFile],
+    ) -> impl Iterator<Item = (&'s str, &'s FileState)> + Clone + 's {
+        found.iter().map(|f| f.source.as_str()).zip(self.files.iter())
+    }
+
+    /// Whether the files' facts are those of `previous` (same files, sizes, times).
+    fn same_as(&self, found: &[InputFile], previous: &Files) -> bool {
+        previous.len() == found.len()
+            && self
+                .file_states(found)
+                .all(|(source, st)| previous.get(source) == Some(st))
+    }
 }
 
 fn plan<'a>(
     found: &'a [InputFile],
     previous: Option<&Files>,
-    key_of: &dyn Fn(&str) -> String,
+    key_of: &dyn Fn(&str) -> u64,
     full: bool,
     verify: bool,
 ) -> Plan<'a> {
@@ -252,20 +276,24 @@ fn plan<'a>(
         changed: 0,
         unchanged: 0,
         removed: 0,
-        files: Files::new(),
+        files: Vec::with_capacity(found.len()),
     };
-    for f in found {
+    let mut found_before = 0;
+    for (at, f) in found.iter().enumerate() {
         let key = key_of(&f.source);
         let before = previous.and_then(|prev| prev.get(&f.source));
+        found_before += usize::from(before.is_some());
         let same_stat =
             before.is_some_and(|b| b.size == f.size && b.mtime_ns == f.mtime_ns && f.mtime_ns != 0);
         // Size and modification time tell most unchanged files without reading
         // them; the others (or all, with --verify) are hashed. A new file is
         // hashed by the worker that reads it, which has its bytes anyway.
         let hash = match (same_stat && !verify, before) {
-            (true, Some(b)) => b.content_sha256.clone(),
-            (_, None) => String::new(),
-            _ => ingest::hash_file(&f.path).unwrap_or_default(),
+            (true, Some(b)) => b.content_sha256,
+            (_, None) => None,
+            _ => ingest::hash_file(&f.path())
+                .ok()
+                .and_then(|h| state::sha256_from_hex(&h)),
         };
         let state = FileState {
             size: f.size,
@@ -276,25 +304,38 @@ fn plan<'a>(
         match before {
             None => {
                 p.new += 1;
-                p.work.push(Work { file: f, read: true });
+                p.work.push(Work {
+                    file: f,
+                    at,
+                    read: true,
+                });
             }
             Some(b) if b.content_sha256 != state.content_sha256 || b.rules_key != state.rules_key || full => {
                 p.changed +=
                     usize::from(b.content_sha256 != state.content_sha256 || b.rules_key != state.rules_key);
                 p.unchanged +=
                     usize::from(b.content_sha256 == state.content_sha256 && b.rules_key == state.rules_key);
-                p.work.push(Work { file: f, read: true });
+                p.work.push(Work {
+                    file: f,
+                    at,
+                    read: true,
+                });
             }
             Some(_) => {
                 p.unchanged += 1;
-                p.work.push(Work { file: f, read: false });
+                p.work.push(Work {
+                    file: f,
+                    at,
+                    read: false,
+                });
             }
         }
-        p.files.insert(f.source.clone(), state);
+        p.files.push(state);
     }
     p.to_read = p.work.iter().filter(|w| w.read).count();
     if let Some(prev) = previous {
-        p.removed = prev.keys().filter(|k| !p.files.contains_key(*k)).count();
+        // Sources are unique: the previous files not found again are gone.
+        p.removed = prev.len() - found_before;
     }
     p
 }
@@ -379,8 +420,8 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome> {
         if plan.to_read == 0 && plan.removed == 0 && !opts.full {
             // Files touched without a change: remember their new times, so the
             // next run need not hash them again.
-            if *prev != plan.files {
-                state::refresh_files(&out, id, &plan.files)?;
+            if !plan.same_as(&files, prev) {
+                state::refresh_files(&out, id, plan.file_states(&files))?;
             }
             return Ok(RunOutcome::NothingChanged {
                 snapshot: id.clone(),
@@ -457,10 +498,9 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome> {
             .iter()
             .zip(fresh.into_iter().zip(reused))
             .map(|(w, ((fresh, hash), reused))| {
-                if let Some(st) = plan.files.get_mut(&w.file.source) {
-                    if st.content_sha256.is_empty() {
-                        st.content_sha256 = hash;
-                    }
+                let st = &mut plan.files[w.at];
+                if st.content_sha256.is_none() {
+                    st.content_sha256 = state::sha256_from_hex(&hash);
                 }
                 (w.file.source.clone(), reused.unwrap_or(fresh))
             })
@@ -538,7 +578,7 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome> {
         ..
     } = finished;
     let snapshot = writer.finish(manifest)?;
-    state_writer.finish(&plan.files)?;
+    state_writer.finish(plan.file_states(&files))?;
     publish::swap_current(&out, &run_id)?;
     let kept = publish::prune(&out, pipeline.file.output.snapshots_kept)?;
     state::prune(&out, &kept)?;

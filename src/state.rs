@@ -15,15 +15,63 @@ use crate::error::{Error, Result};
 use crate::model::Extraction;
 use crate::staging::StagingDir;
 
-/// What a run knew of one input file.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// What a run knew of one input file. A run holds one per input file, so the
+/// hashes are kept as bytes (written as hex digits in `files.json`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileState {
     pub size: u64,
     pub mtime_ns: i64,
-    /// Hash of the file's bytes as stored.
-    pub content_sha256: String,
-    /// The rules that read it (rules version and the lexicons that apply).
-    pub rules_key: String,
+    /// SHA-256 of the file's bytes as stored; `None` until the file is read
+    /// (or when it could not be), `""` in `files.json`.
+    #[serde(with = "sha256_hex")]
+    pub content_sha256: Option<[u8; 32]>,
+    /// The rules that read it (rules version and the lexicons that apply),
+    /// 16 hex digits in `files.json`.
+    #[serde(with = "rules_key_hex")]
+    pub rules_key: u64,
+}
+
+/// Parses 64 hex digits; `None` for anything else (the empty "not known").
+pub fn sha256_from_hex(hex: &str) -> Option<[u8; 32]> {
+    if hex.len() != 64 || !hex.is_ascii() {
+        return None;
+    }
+    let mut out = [0u8; 32];
+    for (i, b) in out.iter_mut().enumerate() {
+        *b = u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).ok()?;
+    }
+    Some(out)
+}
+
+mod sha256_hex {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &Option<[u8; 32]>, s: S) -> Result<S::Ok, S::Error> {
+        let hex: String = v.iter().flatten().map(|b| format!("{b:02x}")).collect();
+        s.serialize_str(&hex)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<[u8; 32]>, D::Error> {
+        let hex = <std::borrow::Cow<str>>::deserialize(d)?;
+        match super::sha256_from_hex(&hex) {
+            Some(h) => Ok(Some(h)),
+            None if hex.is_empty() => Ok(None),
+            None => Err(serde::de::Error::custom("content_sha256 is not 64 hex digits")),
+        }
+    }
+}
+
+mod rules_key_hex {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &u64, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&format!("{v:016x}"))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+        let hex = <std::borrow::Cow<str>>::deserialize(d)?;
+        u64::from_str_radix(&hex, 16).map_err(|_| serde::de::Error::custom("rules_key is not 16 hex digits"))
+    }
 }
 
 /// The files of one run, by source (path under the input root).
@@ -39,10 +87,29 @@ fn runs_dir(out: &Path) -> PathBuf {
     out.join("state").join("runs")
 }
 
-/// The files of a run, if its state is there and readable.
+/// The files of a run, if its state is there and readable. Parsed as it is
+/// read: at a million files the text is ten times the map.
 pub fn load_files(out: &Path, run_id: &str) -> Option<Files> {
     let p = runs_dir(out).join(run_id).join("files.json");
-    serde_json::from_slice(&fs::read(p).ok()?).ok()
+    let file = fs::File::open(p).ok()?;
+    serde_json::from_reader(BufReader::with_capacity(1 << 16, file)).ok()
+}
+
+/// A run's files in its order, written as `files.json`'s object without
+/// building a map first.
+struct FileIndex<I>(I);
+
+impl<'a, I: Iterator<Item = (&'a str, &'a FileState)> + Clone> Serialize for FileIndex<I> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.collect_map(self.0.clone())
+    }
+}
+
+fn write_files<'a>(path: &Path, files: impl Iterator<Item = (&'a str, &'a FileState)> + Clone) -> Result<()> {
+    let file = fs::File::create(path).map_err(Error::writing(path))?;
+    let mut w = std::io::BufWriter::with_capacity(1 << 16, file);
+    serde_json::to_writer(&mut w, &FileIndex(files)).map_err(|e| Error::writing(path)(e.into()))?;
+    w.flush().map_err(Error::writing(path))
 }
 
 /// The rows of a run's state, read forward one input file at a time.
@@ -130,11 +197,11 @@ impl StateWriter {
             .map_err(Error::writing(&self.rows_path))
     }
 
-    /// Writes `files.json`, closes the rows and renames the folder into place.
-    pub fn finish(self, files: &Files) -> Result<()> {
+    /// Writes `files.json` (the run's files, by source, in source order),
+    /// closes the rows and renames the folder into place.
+    pub fn finish<'a>(self, files: impl Iterator<Item = (&'a str, &'a FileState)> + Clone) -> Result<()> {
         let files_path = self.dir.path().join("files.json");
-        fs::write(&files_path, serde_json::to_vec(files).unwrap_or_default())
-            .map_err(Error::writing(&files_path))?;
+        write_files(&files_path, files)?;
         let w = self.rows.finish().map_err(Error::writing(&self.rows_path))?;
         let f = w
             .into_inner()
@@ -147,10 +214,14 @@ impl StateWriter {
 
 /// Rewrites only `files.json` of an existing run (new modification times of
 /// files whose content did not change), atomically.
-pub fn refresh_files(out: &Path, run_id: &str, files: &Files) -> Result<()> {
+pub fn refresh_files<'a>(
+    out: &Path,
+    run_id: &str,
+    files: impl Iterator<Item = (&'a str, &'a FileState)> + Clone,
+) -> Result<()> {
     let dir = runs_dir(out).join(run_id);
     let tmp = dir.join(".files.json.tmp");
-    fs::write(&tmp, serde_json::to_vec(files).unwrap_or_default()).map_err(Error::writing(&tmp))?;
+    write_files(&tmp, files)?;
     let dst = dir.join("files.json");
     fs::rename(&tmp, &dst).map_err(Error::writing(&dst))
 }
@@ -185,8 +256,8 @@ mod tests {
             FileState {
                 size: 3,
                 mtime_ns: 7,
-                content_sha256: "ab".into(),
-                rules_key: "r1".into(),
+                content_sha256: Some([0xab; 32]),
+                rules_key: 0x00c0_ffee_0000_0001,
             },
         );
         let doc = DocumentRow {
@@ -211,8 +282,15 @@ mod tests {
         let mut w = StateWriter::create(dir.path(), "run1").unwrap();
         w.add("a.txt", &rows_a).unwrap();
         w.add("b.txt", &rows_b).unwrap();
-        w.finish(&files).unwrap();
+        w.finish(files.iter().map(|(k, v)| (k.as_str(), v))).unwrap();
         assert_eq!(load_files(dir.path(), "run1"), Some(files));
+        // Hashes are hex digits on disk, as before they were kept as bytes.
+        let text = std::fs::read_to_string(dir.path().join("state/runs/run1/files.json")).unwrap();
+        assert!(
+            text.contains(&format!("\"content_sha256\":\"{}\"", "ab".repeat(32))),
+            "{text}"
+        );
+        assert!(text.contains("\"rules_key\":\"00c0ffee00000001\""), "{text}");
         // Read forward in the order written; a source skipped over is not seen again.
         let mut stored = StoredRows::open(dir.path(), "run1").unwrap();
         assert_eq!(stored.take("a.txt").unwrap(), Some(rows_a));

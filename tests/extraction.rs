@@ -224,12 +224,7 @@ fn a_giver_after_the_award_near_a_multibyte_letter() {
     assert!(!text.is_char_boundary(at + 60));
     let path = dir.path().join("p.txt");
     std::fs::write(&path, text).unwrap();
-    let file = ingest::InputFile {
-        path,
-        source: "p.txt".into(),
-        size: text.len() as u64,
-        mtime_ns: 0,
-    };
+    let file = ingest::InputFile::new(path, "p.txt".into(), text.len() as u64, 0);
     let src = ingest::read(&file, &ingest::ReadSettings::default()).remove(0);
     let Normalized::Ok(doc) = normalize(&src, &lx) else {
         panic!("the page should be readable")

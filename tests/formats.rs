@@ -70,12 +70,7 @@ fn read_one(dir: &Path, name: &str, bytes: &[u8]) -> Vec<Extraction> {
     let lx = Lexicon::load(&p.lexicon_dir).unwrap();
     let path = dir.join(name);
     std::fs::write(&path, bytes).unwrap();
-    let file = InputFile {
-        path,
-        source: name.to_string(),
-        size: bytes.len() as u64,
-        mtime_ns: 0,
-    };
+    let file = InputFile::new(path, name.to_string(), bytes.len() as u64, 0);
     hoinghi::pipeline::process_file(&file, &lx, &p.read_settings())
 }
 
