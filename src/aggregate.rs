@@ -376,7 +376,9 @@ struct UnitYearAcc {
 /// The published order of `unit_year_metrics`: unknown places sort last, as
 /// nulls do.
 fn unit_year_order(a: &UnitYearRow, b: &UnitYearRow) -> Ordering {
-    let place = |s: &Option<String>| (s.is_none(), s.clone());
+    fn place(s: &Option<String>) -> (bool, Option<&str>) {
+        (s.is_none(), s.as_deref())
+    }
     (
         place(&a.province),
         place(&a.city),

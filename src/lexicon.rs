@@ -631,8 +631,10 @@ pub struct Lexicon {
     pub province_list: Vec<String>,
     pub name_stop_words: HashSet<String>,
     pub organizer_heads: PhraseSet,
-    pub clutter_remove: Vec<Regex>,
-    pub footer_start: Vec<Regex>,
+    /// Lines of page furniture (clutter.toml `remove`).
+    pub clutter_remove: regex::RegexSet,
+    /// Lines that start the site footer (clutter.toml `footer_start`).
+    pub footer_start: regex::RegexSet,
     pub stamp: Regex,
     pub html: crate::html::HtmlRules,
     /// The administrative units, when the pipeline names a gazetteer.
@@ -871,14 +873,17 @@ impl Lexicon {
             figs.qualifiers.approx.clone(),
         ];
 
-        let mut clutter_remove = Vec::new();
-        for r in &clutter.remove {
-            clutter_remove.push(compile_regex(&cp, &clutter_text, r)?);
-        }
-        let mut footer_start = Vec::new();
-        for r in &clutter.footer_start {
-            footer_start.push(compile_regex(&cp, &clutter_text, r)?);
-        }
+        // Each pattern compiled alone first, so an error points at its line;
+        // then all of a list as one set, which reads a line once for all.
+        let set = |patterns: &[String]| -> Result<regex::RegexSet> {
+            for r in patterns {
+                compile_regex(&cp, &clutter_text, r)?;
+            }
+            regex::RegexSet::new(patterns)
+                .map_err(|e| Error::config_at(&cp, &clutter_text, 0, format!("bad regular expression: {e}")))
+        };
+        let clutter_remove = set(&clutter.remove)?;
+        let footer_start = set(&clutter.footer_start)?;
         let stamp = compile_regex(&cp, &clutter_text, &clutter.stamp)?;
 
         Ok(Lexicon {

@@ -148,7 +148,7 @@ pub fn normalize(src: &SourceDocument, lx: &Lexicon) -> Normalized {
         .iter()
         .enumerate()
         .skip(n / 3)
-        .find(|(_, l)| lx.footer_start.iter().any(|re| re.is_match(l)))
+        .find(|(_, l)| lx.footer_start.is_match(l))
         .map(|(i, _)| i)
         .unwrap_or(n);
     let mut footer = String::new();
@@ -173,7 +173,7 @@ pub fn normalize(src: &SourceDocument, lx: &Lexicon) -> Normalized {
             footer.push('\n');
             continue;
         }
-        if !editor && lx.clutter_remove.iter().any(|re| re.is_match(&line)) {
+        if !editor && lx.clutter_remove.is_match(&line) {
             continue;
         }
         editor_flags.push(editor);
