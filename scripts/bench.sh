@@ -48,7 +48,7 @@ print(f"  {label:<22} {wall:7.2f} s  {docs/wall:8.0f} pages/s  {mb/wall:6.1f} MB
 print(f"  {'':<22} stages: plan {s['plan']:.2f} s, documents {s['documents_wall']:.2f} s wall "
       f"(CPU: ingest {s['ingest_cpu']:.2f}, normalize {s['normalize_cpu']:.2f}, extract {s['extract_cpu']:.2f}, "
       f"state {s['state_cpu']:.2f}, aggregate {s['aggregate_cpu']:.2f}, parquet {s['parquet_cpu']:.2f}), "
-      f"finish {s['finish_wall']:.2f} s wall")
+      f"finish {s['finish_wall']:.2f} s wall; roll-ups spilled {m.get('rollup_spills', 0)} times")
 print(f"  {'':<22} publishing (aggregate + Parquet) = {publish:.2f} s CPU = {100*publish/cpu:.1f}% of the run's CPU; "
       f"after the last page: {s['finish_wall']:.2f} s = {100*s['finish_wall']/wall:.1f}% of its wall time")
 PY
