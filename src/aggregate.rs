@@ -329,7 +329,7 @@ impl Record for PersonAcc {
     }
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy)]
 struct PairAcc {
     n_meetings: i64,
     first_met: Option<NaiveDate>,
@@ -470,16 +470,40 @@ pub struct Rollups {
     person_index: HashMap<String, u32>,
     persons: Vec<PersonAcc>,
     pairs: HashMap<(u32, u32), PairAcc>,
-    unit_years: HashMap<String, UnitYearAcc>,
+    /// Unit-year key → its place in `unit_years`: the accumulators sit in a
+    /// Vec, so a spill sorts them in place instead of copying them out.
+    unit_year_index: HashMap<String, u32>,
+    unit_years: Vec<UnitYearAcc>,
     /// Estimated bytes held by the accumulators.
     held: usize,
 }
 
-/// The roll-ups' records, each table's in its published order.
+/// The roll-ups taken out of memory: pairs and unit-years in their published
+/// order; people still in the order they came, since pairs point into them.
 struct SortedRollups {
-    people: Vec<PersonAcc>,
-    pairs: Vec<CoAttendanceRow>,
+    persons: Vec<PersonAcc>,
+    pairs: Vec<(u32, u32, PairAcc)>,
     unit_years: Vec<UnitYearAcc>,
+}
+
+impl SortedRollups {
+    /// The pairs as rows, in order, made one at a time (a spill writes them
+    /// without holding a second copy of every pair with its two ids).
+    fn pair_rows(&self) -> impl Iterator<Item = CoAttendanceRow> + '_ {
+        self.pairs.iter().map(|(a, b, acc)| CoAttendanceRow {
+            person_a: self.persons[*a as usize].person_id.clone(),
+            person_b: self.persons[*b as usize].person_id.clone(),
+            n_meetings: acc.n_meetings,
+            first_met: acc.first_met,
+            last_met: acc.last_met,
+        })
+    }
+
+    /// The people in their published order.
+    fn people(mut persons: Vec<PersonAcc>) -> Vec<PersonAcc> {
+        persons.sort_unstable_by(|a, b| a.key_cmp(b));
+        persons
+    }
 }
 
 impl Rollups {
@@ -596,26 +620,31 @@ impl Rollups {
             ]
             .join("\u{1f}");
             let at = (m.meeting_date, seq, f.char_start);
-            let held = &mut self.held;
-            let acc = self.unit_years.entry(key).or_insert_with_key(|key| {
-                *held += UNIT_YEAR_BYTES + 2 * key.len();
-                UnitYearAcc {
-                    row: UnitYearRow {
-                        province: m.province.clone(),
-                        city: m.city.clone(),
-                        unit_type: m.unit_type.clone(),
-                        unit_name: m.unit_name.clone(),
-                        year,
-                        indicator: f.indicator.clone(),
-                        kind: f.kind.to_string(),
-                        unit: f.unit.clone(),
-                        value: f.value,
-                        n_sources: 0,
-                    },
-                    latest: at,
-                    last_doc: u64::MAX,
+            let i = match self.unit_year_index.get(&key) {
+                Some(&i) => i as usize,
+                None => {
+                    self.held += UNIT_YEAR_BYTES + 2 * key.len();
+                    self.unit_year_index.insert(key, self.unit_years.len() as u32);
+                    self.unit_years.push(UnitYearAcc {
+                        row: UnitYearRow {
+                            province: m.province.clone(),
+                            city: m.city.clone(),
+                            unit_type: m.unit_type.clone(),
+                            unit_name: m.unit_name.clone(),
+                            year,
+                            indicator: f.indicator.clone(),
+                            kind: f.kind.to_string(),
+                            unit: f.unit.clone(),
+                            value: f.value,
+                            n_sources: 0,
+                        },
+                        latest: at,
+                        last_doc: u64::MAX,
+                    });
+                    self.unit_years.len() - 1
                 }
-            });
+            };
+            let acc = &mut self.unit_years[i];
             if at >= acc.latest {
                 acc.latest = at;
                 acc.row.value = f.value;
@@ -636,30 +665,24 @@ impl Rollups {
     /// order.
     fn take_sorted(&mut self) -> SortedRollups {
         let Rollups {
+            person_index,
+            persons,
+            pairs,
+            unit_year_index,
+            mut unit_years,
+            ..
+        } = std::mem::take(self);
+        // The indexes go first, so what they held is free for the sorts.
+        drop((person_index, unit_year_index));
+        let mut pairs: Vec<(u32, u32, PairAcc)> =
+            pairs.into_iter().map(|((a, b), acc)| (a, b, acc)).collect();
+        let id = |i: u32| persons[i as usize].person_id.as_str();
+        pairs.sort_unstable_by(|x, y| (id(x.0), id(x.1)).cmp(&(id(y.0), id(y.1))));
+        unit_years.sort_unstable_by(|a, b| a.key_cmp(b));
+        SortedRollups {
             persons,
             pairs,
             unit_years,
-            ..
-        } = std::mem::take(self);
-        let mut co: Vec<CoAttendanceRow> = pairs
-            .into_iter()
-            .map(|((a, b), acc)| CoAttendanceRow {
-                person_a: persons[a as usize].person_id.clone(),
-                person_b: persons[b as usize].person_id.clone(),
-                n_meetings: acc.n_meetings,
-                first_met: acc.first_met,
-                last_met: acc.last_met,
-            })
-            .collect();
-        co.sort_unstable_by(|x, y| x.key_cmp(y));
-        let mut people = persons;
-        people.sort_unstable_by(|a, b| a.key_cmp(b));
-        let mut uy: Vec<UnitYearAcc> = unit_years.into_values().collect();
-        uy.sort_unstable_by(|a, b| a.key_cmp(b));
-        SortedRollups {
-            people,
-            pairs: co,
-            unit_years: uy,
         }
     }
 }
@@ -694,7 +717,7 @@ fn spill_table<R: Record>(
     table: &str,
     runs: &mut Vec<PathBuf>,
     written: &mut usize,
-    records: Vec<R>,
+    records: impl IntoIterator<Item = R>,
 ) -> Result<()> {
     let mut next_path = || {
         *written += 1;
@@ -817,14 +840,15 @@ impl Aggregator {
         let runs = &mut self.runs;
         runs.spills += 1;
         let dir = &spill.dir;
-        spill_table(dir, "people", &mut runs.people, &mut runs.written, sorted.people)?;
         spill_table(
             dir,
             "co_attendance",
             &mut runs.pairs,
             &mut runs.written,
-            sorted.pairs,
+            sorted.pair_rows(),
         )?;
+        let people = SortedRollups::people(sorted.persons);
+        spill_table(dir, "people", &mut runs.people, &mut runs.written, people)?;
         spill_table(
             dir,
             "unit_year_metrics",
@@ -882,11 +906,17 @@ impl Aggregator {
         }
         let sorted = self.rollups.take_sorted();
         let runs = std::mem::take(&mut self.runs);
-        merge_into(&runs.people, sorted.people, &mut emit, |t, p| {
-            t.people.push(p.into_row());
-            t.people.len()
-        })?;
-        merge_into(&runs.pairs, sorted.pairs, &mut emit, |t, r| {
+        let pairs: Vec<CoAttendanceRow> = sorted.pair_rows().collect();
+        merge_into(
+            &runs.people,
+            SortedRollups::people(sorted.persons),
+            &mut emit,
+            |t, p| {
+                t.people.push(p.into_row());
+                t.people.len()
+            },
+        )?;
+        merge_into(&runs.pairs, pairs, &mut emit, |t, r| {
             t.co_attendance.push(r);
             t.co_attendance.len()
         })?;
