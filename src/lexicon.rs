@@ -549,6 +549,9 @@ pub struct Abbreviations {
     pub glued: Option<Regex>,
     /// "TP.Bắc Kạn" -> "TP. Bắc Kạn": a dotted abbreviation stuck to a word.
     pub dotted: Option<Regex>,
+    /// Any abbreviation at all, as a plain substring: most titles have none,
+    /// and then neither regex has anything to do.
+    pub any: AhoCorasick,
 }
 
 pub struct Indicator {
@@ -831,6 +834,8 @@ impl Lexicon {
                 })?,
             )
         };
+        let any = AhoCorasick::new(shorts.iter().map(|a| a.short.as_str()))
+            .map_err(|e| Error::config_at(&p, &abbr_text, 0, format!("abbreviations do not compile: {e}")))?;
         let dotted_list: Vec<String> = shorts
             .iter()
             .filter(|a| a.short.ends_with('.'))
@@ -895,6 +900,7 @@ impl Lexicon {
                 long_of,
                 glued,
                 dotted,
+                any,
             },
             title_heads: one(&titles.heads),
             person_cues: one(&people.cues),
@@ -1062,6 +1068,9 @@ impl Lexicon {
     /// "Ủy viên Ban Thường vụ Thành ủy".
     pub fn expand_abbreviations(&self, s: &str) -> String {
         let a = &self.abbreviations;
+        if !a.any.is_match(s) {
+            return s.split_whitespace().collect::<Vec<_>>().join(" ");
+        }
         let mut out = match &a.dotted {
             Some(re) => re.replace_all(s, "$1 $2").into_owned(),
             None => s.to_string(),

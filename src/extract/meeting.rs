@@ -264,7 +264,9 @@ fn name_after(page: &Page, text: &str, at: usize) -> Option<String> {
         .next()
         .unwrap_or("")
         .trim_start_matches([' ', '.']);
-    let parts: Vec<&str> = rest.split(' ').collect();
+    // A name is at most four words, and the two after it are looked at: the
+    // rest of the paragraph is not split (this runs at every "xã", "phường"…).
+    let parts: Vec<&str> = rest.split(' ').take(6).collect();
     let mut words: Vec<String> = Vec::new();
     for (i, w) in parts.iter().enumerate() {
         let w_clean = w.trim_end_matches([',', '.', ';', ':', ')', '(', '"', '”', '“', '!', '?']);
