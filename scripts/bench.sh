@@ -3,6 +3,7 @@
 #
 #   scripts/bench.sh [SIZE...]          default sizes: 10000 100000
 #   BIN=target/release/hoinghi SEED=7 BENCH_DIR=target/bench scripts/bench.sh 1000000
+#   THREADS=2 scripts/bench.sh 1000000      # only these thread counts (default: 1 and all cores)
 #
 # For each size, a corpus is generated once with `hoinghi generate` (the same
 # seed gives the same bytes), then the whole pipeline runs into an empty output
@@ -62,10 +63,10 @@ for n in "${SIZES[@]}"; do
     touch "$corpus/.complete"
   fi
   # Input size: the files' bytes as stored (what MB/s is of).
-  read -r files bytes < <(find "$corpus/pages" -type f -printf '%s\n' | awk '{ n++; s += $1 } END { print n, s }')
+  read -r files bytes < <(find "$corpus/pages" -type f -printf '%s\n' | awk '{ n++; s += $1 } END { printf "%d %d\n", n, s }')
   echo
   echo "$n documents: $files files, $(awk -v b="$bytes" 'BEGIN { printf "%.1f", b / 1e6 }') MB of input ($corpus)"
-  for threads in 1 "$CORES"; do
+  for threads in ${THREADS:-1 $CORES}; do
     out="$DIR/out-$n-t$threads"
     rm -rf "$out" "$out.log"
     measure "full, $threads thread(s)" "$corpus" "$out" "$threads" "$bytes"
