@@ -63,7 +63,7 @@ for n in "${SIZES[@]}"; do
     touch "$corpus/.complete"
   fi
   # Input size: the files' bytes as stored (what MB/s is of).
-  read -r files bytes < <(find "$corpus/pages" -type f -printf '%s\n' | awk '{ n++; s += $1 } END { printf "%d %d\n", n, s }')
+  read -r files bytes < <(find "$corpus/pages" -type f -printf '%s\n' | awk '{ n++; s += $1 } END { printf "%d %.0f\n", n, s }')
   echo
   echo "$n documents: $files files, $(awk -v b="$bytes" 'BEGIN { printf "%.1f", b / 1e6 }') MB of input ($corpus)"
   for threads in ${THREADS:-1 $CORES}; do
