@@ -11,17 +11,7 @@ use common::*;
 
 /// Every table of the current snapshot, minus the columns that name the run.
 fn tables(out: &Path) -> Vec<(&'static str, Vec<RecordBatch>)> {
-    let names = [
-        "documents",
-        "meetings",
-        "person_mentions",
-        "people",
-        "metrics",
-        "awards",
-        "unit_year_metrics",
-        "co_attendance",
-    ];
-    names
+    hoinghi::publish::TABLES
         .into_iter()
         .map(|t| {
             let batches = read_table(out, t)
