@@ -164,8 +164,11 @@ impl PersonIds {
         let p = canonical_key(p);
         let p = match self.province_index.get(&p) {
             Some(&i) => i,
+            // Past u16's room (there are 63 provinces; this is text gone
+            // wrong), a name counts as seen in many: it gets no province.
+            None if self.provinces.len() >= MANY_PROVINCES as usize => MANY_PROVINCES,
             None => {
-                let i = self.provinces.len().min(MANY_PROVINCES as usize - 1) as u16;
+                let i = self.provinces.len() as u16;
                 self.provinces.push(p.clone());
                 self.province_index.insert(p, i);
                 i
