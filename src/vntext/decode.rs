@@ -141,10 +141,11 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
     }
     // The legacy 8-bit tables: every byte means something under each of them,
     // so read the bytes every way and keep the reading with the most
-    // well-formed Vietnamese syllables. The first few hundred words tell the
-    // table as well as the whole page does, at a fraction of the cost; the
-    // whole page is then read with the table chosen.
-    let sample = &bytes[..bytes.len().min(LEGACY_SAMPLE_BYTES)];
+    // well-formed Vietnamese syllables. A few hundred words, from the first
+    // word with a byte above ASCII (not the markup or the ASCII preamble
+    // before it), tell the table as well as the whole page does, at a
+    // fraction of the cost; the whole page is then read with the table chosen.
+    let sample = legacy_sample(bytes);
     let best = legacy_readings(bytes)
         .into_iter()
         .map(|(encoding, read)| (syllable_score(&read(sample)), encoding, read))
@@ -156,6 +157,17 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
         }),
         _ => Err(DecodeError::Undecodable),
     }
+}
+
+/// Up to [`LEGACY_SAMPLE_BYTES`] from the start of the first word that has a
+/// byte above ASCII: where a legacy table shows.
+fn legacy_sample(bytes: &[u8]) -> &[u8] {
+    let first_high = bytes.iter().position(|b| *b >= 0x80).unwrap_or(0);
+    let from = bytes[..first_high]
+        .iter()
+        .rposition(|b| b.is_ascii_whitespace() || *b == b'>')
+        .map_or(0, |i| i + 1);
+    &bytes[from..bytes.len().min(from + LEGACY_SAMPLE_BYTES)]
 }
 
 /// Reads bytes with one legacy table.
@@ -275,6 +287,32 @@ mod tests {
         // High bytes that spell nothing under any table.
         let noise: Vec<u8> = (0..600u32).map(|i| (0x80 + (i * 37) % 0x7f) as u8).collect();
         assert_eq!(decode(&noise), Err(DecodeError::Undecodable));
+    }
+
+    #[test]
+    fn a_legacy_page_is_told_by_its_text_not_by_the_markup_before_it() {
+        use crate::vntext::legacy::{encode_tcvn3, encode_vni};
+        // An HTML page with no charset whose head (scripts, styles) fills the
+        // first kilobytes with ASCII: the table is chosen where the letters are.
+        let head = format!(
+            "<html><head><style>{}</style><script>{}</script></head><body><p>",
+            "body { margin: 0; padding: 0 } .menu a { color: #036 } ".repeat(40),
+            "var counter = 0; function tick() { counter += 1; } ".repeat(40)
+        );
+        let text = "Đảng ủy phường Tân Lập tổ chức Hội nghị tổng kết công tác năm 2023. \
+                    Đồng chí Bí thư Đảng ủy phát biểu chỉ đạo hội nghị.";
+        assert!(head.len() > 2 * LEGACY_SAMPLE_BYTES);
+        for (name, body) in [
+            ("tcvn3", encode_tcvn3(text).unwrap()),
+            ("vni", encode_vni(text).unwrap()),
+        ] {
+            let mut page = head.clone().into_bytes();
+            page.extend_from_slice(&body);
+            page.extend_from_slice(b"</p></body></html>");
+            let d = decode(&page).unwrap();
+            assert_eq!(d.encoding, name);
+            assert!(d.text.contains(text), "{name}: {}", &d.text[d.text.len() - 200..]);
+        }
     }
 
     #[test]
