@@ -1068,22 +1068,23 @@ impl Lexicon {
     /// "Ủy viên Ban Thường vụ Thành ủy".
     pub fn expand_abbreviations(&self, s: &str) -> String {
         let a = &self.abbreviations;
-        if !a.any.is_match(s) {
-            return s.split_whitespace().collect::<Vec<_>>().join(" ");
-        }
-        let mut out = match &a.dotted {
-            Some(re) => re.replace_all(s, "$1 $2").into_owned(),
-            None => s.to_string(),
-        };
-        // Twice, because adjacent abbreviations share the separator between them.
-        for _ in 0..2 {
-            out = a
-                .expand
-                .replace_all(&out, |c: &regex::Captures| {
-                    let long = a.long_of.get(&c[2]).cloned().unwrap_or_else(|| c[2].to_string());
-                    format!("{}{}{}", &c[1], long, &c[3])
-                })
-                .into_owned();
+        let mut out = s.to_string();
+        // The regexes can only match where an abbreviation occurs; most
+        // titles have none.
+        if a.any.is_match(s) {
+            if let Some(re) = &a.dotted {
+                out = re.replace_all(&out, "$1 $2").into_owned();
+            }
+            // Twice, because adjacent abbreviations share the separator between them.
+            for _ in 0..2 {
+                out = a
+                    .expand
+                    .replace_all(&out, |c: &regex::Captures| {
+                        let long = a.long_of.get(&c[2]).cloned().unwrap_or_else(|| c[2].to_string());
+                        format!("{}{}{}", &c[1], long, &c[3])
+                    })
+                    .into_owned();
+            }
         }
         out.split_whitespace().collect::<Vec<_>>().join(" ")
     }
