@@ -52,6 +52,9 @@ fn pages(c: &mut Criterion) {
         group.bench_function("normalize", |b| {
             b.iter(|| hoinghi::normalize::normalize(black_box(&src), &lx))
         });
+        if let Some(index) = &lx.phrase_index {
+            group.bench_function("phrase_scan", |b| b.iter(|| index.scan(black_box(&doc.folded))));
+        }
         group.bench_function("extract", |b| {
             b.iter(|| hoinghi::extract::extract(black_box(&doc), &lx))
         });

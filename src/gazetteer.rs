@@ -219,7 +219,7 @@ fn data_key(s: &str) -> String {
     if s.bytes().any(|b| b.is_ascii_digit()) {
         name_key(s)
     } else {
-        s.to_lowercase()
+        crate::vntext::lowercase(s)
     }
 }
 
@@ -281,8 +281,8 @@ fn unit_type_of(s: &str) -> Option<&'static str> {
 /// Splits a leading unit type word off a name: `phường Tân Lập` → (`phường`, `Tân Lập`).
 fn split_unit_type(name: &str) -> (Option<&'static str>, String) {
     let text = crate::vntext::normalize_text(name);
-    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    let low = text.to_lowercase();
+    let text = crate::vntext::collapse_spaces(&text);
+    let low = crate::vntext::lowercase(&text);
     for (prefix, t) in [
         ("thị trấn ", "thị trấn"),
         ("phường ", "phường"),
@@ -311,11 +311,7 @@ struct PlaceHint {
 
 fn place_hint(raw: &str) -> Option<PlaceHint> {
     let text = crate::vntext::normalize_text(raw);
-    let text = text
-        .trim_matches(|c: char| !c.is_alphanumeric())
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ");
+    let text = crate::vntext::collapse_spaces(text.trim_matches(|c: char| !c.is_alphanumeric()));
     if text.is_empty() {
         return None;
     }

@@ -142,7 +142,7 @@ fn block_text(el: ElementRef, rules: &HtmlRules, out: &mut String) {
 
 fn clean_lines(s: &str) -> String {
     s.lines()
-        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .map(crate::vntext::collapse_spaces)
         .filter(|l| !l.is_empty())
         .collect::<Vec<_>>()
         .join("\n")
@@ -192,7 +192,7 @@ fn first_text(doc: &Html, sels: &[Selector]) -> Option<String> {
                 .or_else(|| v.attr("href"))
                 .map(str::to_string)
                 .unwrap_or_else(|| el.text().collect::<Vec<_>>().join(" "));
-            let t = t.split_whitespace().collect::<Vec<_>>().join(" ");
+            let t = crate::vntext::collapse_spaces(&t);
             if !t.is_empty() {
                 return Some(t);
             }

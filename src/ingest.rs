@@ -154,7 +154,7 @@ pub fn format_of(source: &str) -> Option<Format> {
 }
 
 fn hash_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    crate::model::hex(&Sha256::digest(bytes))
 }
 
 /// Decompresses at most `limit` bytes; more is an error a person understands.
@@ -383,7 +383,7 @@ pub fn hash_file(path: &Path) -> std::io::Result<String> {
         }
         h.update(&buf[..n]);
     }
-    Ok(h.finalize().iter().map(|b| format!("{b:02x}")).collect())
+    Ok(crate::model::hex(&h.finalize()))
 }
 
 #[cfg(test)]

@@ -336,7 +336,7 @@ impl Fingerprints {
             let mut h = Sha256::new();
             h.update(fp.as_bytes());
             h.update(bytes);
-            h.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect()
+            crate::model::hex(&h.finalize()[..8])
         };
         Fingerprints {
             all: mix(&self.all),
@@ -359,7 +359,7 @@ pub fn fingerprints(dir: &Path) -> Result<Fingerprints> {
         part.update(name.as_bytes());
         part.update(&bytes);
     }
-    let hex = |h: Sha256| -> String { h.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect() };
+    let hex = |h: Sha256| -> String { crate::model::hex(&h.finalize()[..8]) };
     Ok(Fingerprints {
         all: hex(all),
         text: hex(text),
@@ -1086,7 +1086,7 @@ impl Lexicon {
                     .into_owned();
             }
         }
-        out.split_whitespace().collect::<Vec<_>>().join(" ")
+        crate::vntext::collapse_spaces(&out)
     }
 }
 

@@ -245,5 +245,34 @@ pub fn stable_id(parts: &[&str]) -> String {
         h.update(p.as_bytes());
         h.update([0x1f]);
     }
-    h.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect()
+    hex(&h.finalize()[..8])
+}
+
+/// Lowercase hex digits of bytes, two a byte. Ids and hashes are written this
+/// way everywhere; one `format!` a byte was a visible share of extraction.
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(2 * bytes.len());
+    for b in bytes {
+        out.push(DIGITS[usize::from(b >> 4)] as char);
+        out.push(DIGITS[usize::from(b & 0xf)] as char);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hex_writes_two_lowercase_digits_a_byte() {
+        assert_eq!(hex(&[0x00, 0x0f, 0xab, 0xff, 0x90]), "000fabff90");
+        assert_eq!(hex(&[]), "");
+    }
+
+    #[test]
+    fn stable_id_is_the_first_eight_bytes_of_sha256_of_the_parts() {
+        // `printf 'a\x1fb\x1f' | sha256sum` starts 023b8059a924f728.
+        assert_eq!(stable_id(&["a", "b"]), "023b8059a924f728");
+    }
 }

@@ -127,13 +127,9 @@ pub fn normalize(src: &SourceDocument, lx: &Lexicon) -> Normalized {
     for (i, line) in lines.iter().enumerate() {
         if published_local.is_none() && i < 12 {
             if let Some(c) = lx.stamp.captures(line) {
-                if let Some(ts) = date::parse_stamp(
-                    c[1].replace(['|', ','], " ")
-                        .split_whitespace()
-                        .collect::<Vec<_>>()
-                        .join(" ")
-                        .as_str(),
-                ) {
+                if let Some(ts) =
+                    date::parse_stamp(crate::vntext::collapse_spaces(&c[1].replace(['|', ','], " ")).as_str())
+                {
                     published_local = Some(ts);
                     continue;
                 }

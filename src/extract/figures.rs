@@ -11,8 +11,20 @@ use crate::model::{stable_id, Figure};
 use crate::vntext::{date, number};
 
 /// A number as written: digits with "." thousands groups and "," decimals.
-static NUMBER: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\d+(?:[.,]\d+)*").expect("valid number pattern"));
+const NUMBER_PATTERN: &str = r"\d+(?:[.,]\d+)*";
+static NUMBER: LazyLock<Regex> = LazyLock::new(|| Regex::new(NUMBER_PATTERN).expect("valid number pattern"));
+/// The same, only where the haystack starts: a search that stops there.
+static NUMBER_HERE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(&format!("^(?:{NUMBER_PATTERN})")).expect("valid number pattern"));
+
+/// The next number that starts in `body[from..to]`, as `(start, end)`, read in
+/// full even where it runs past `to`. The search stops at `to`: a sentence
+/// with no number left does not scan the rest of the page.
+fn next_number(body: &str, from: usize, to: usize) -> Option<(usize, usize)> {
+    let start = NUMBER.find_at(body.get(..to)?, from)?.start();
+    let len = NUMBER_HERE.find(body.get(start..)?)?.end();
+    Some((start, start + len))
+}
 
 /// Document numbers and codes: "22-NQ/TW", "số 10-CT/TW", "QĐ-UBND".
 static DOC_NUMBER: LazyLock<Regex> = LazyLock::new(|| {
@@ -39,7 +51,7 @@ fn skip_spaces(s: &str, mut p: usize) -> usize {
 
 /// The number that starts at `p` in `body`, if any: its value and end.
 fn number_at(body: &str, p: usize) -> Option<(f64, usize)> {
-    let m = NUMBER.find_at(body, p).filter(|m| m.start() == p)?;
+    let m = NUMBER_HERE.find(body.get(p..)?)?;
     let text = m.as_str().trim_end_matches(['.', ',']);
     Some((number::parse_number(text)?, p + text.len()))
 }
@@ -329,7 +341,7 @@ fn indicator(
         let ind = &lx.indicator_list[id];
         ind.units.is_empty() || ind.units.contains(&r.unit)
     };
-    for seps in [&[',', ';', '(', ':'][..], &[';'][..]] {
+    for seps in [&b",;(:"[..], &b";"[..]] {
         let (cs, _) = page.clause(si, r.start, seps);
         let hits = page.hits_in(&lx.indicators, cs, r.start);
         // The nearest, longest phrase first.
@@ -419,12 +431,9 @@ pub fn extract_figures(
         }
         let mut readings: Vec<Reading> = Vec::new();
         let mut pos = s.start;
-        while let Some(m) = NUMBER.find_at(body, pos).filter(|m| m.start() < s.end) {
-            pos = m.end();
-            let (ns, ne) = (
-                m.start(),
-                m.start() + m.as_str().trim_end_matches(['.', ',']).len(),
-            );
+        while let Some((ms, me)) = next_number(body, pos, s.end) {
+            pos = me;
+            let (ns, ne) = (ms, ms + body[ms..me].trim_end_matches(['.', ',']).len());
             if inside(&masks, ns, ne) || readings.last().is_some_and(|r| ns < r.end) {
                 continue;
             }
@@ -465,8 +474,8 @@ pub fn extract_figures(
             }
         }
         for (idx, r) in readings.iter().enumerate() {
-            let (qs, _) = page.clause(si, r.start, &[';']);
-            let (_, ce) = page.clause(si, r.start, &[';', ',']);
+            let (qs, _) = page.clause(si, r.start, b";");
+            let (_, ce) = page.clause(si, r.start, b";,");
             let next_start = readings.get(idx + 1).map_or(s.end, |n| n.start);
             let q = qualifier(page, qs.max(s.start), r, ce, next_start);
             let kind = if is_target(page, si, r.start, carried) || names_later_year(page, si, r.start, facts)

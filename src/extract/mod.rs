@@ -70,19 +70,23 @@ impl<'a> Page<'a> {
         &self.doc.folded[s.start..s.end]
     }
 
-    /// The part of sentence `i` between the separators around `byte`.
-    pub fn clause(&self, i: usize, byte: usize, separators: &[char]) -> (usize, usize) {
+    /// The part of sentence `i` between the separators around `byte`. The
+    /// separators are ASCII punctuation, searched as bytes: no byte of a
+    /// longer UTF-8 char is ASCII, and a char search decodes every char.
+    pub fn clause(&self, i: usize, byte: usize, separators: &[u8]) -> (usize, usize) {
         let s = self.doc.sentences[i];
         let text = &self.doc.body[s.start..s.end];
         let mut rel = byte.saturating_sub(s.start).min(text.len());
         while !text.is_char_boundary(rel) {
             rel -= 1;
         }
-        let start = text[..rel].rfind(separators).map(|p| p + 1).unwrap_or(0);
-        let end = text[rel..]
-            .find(separators)
-            .map(|p| rel + p)
-            .unwrap_or(text.len());
+        let bytes = text.as_bytes();
+        let is_separator = |b: &u8| b.is_ascii() && separators.contains(b);
+        let start = bytes[..rel].iter().rposition(is_separator).map_or(0, |p| p + 1);
+        let end = bytes[rel..]
+            .iter()
+            .position(is_separator)
+            .map_or(text.len(), |p| rel + p);
         (s.start + start, s.start + end)
     }
 

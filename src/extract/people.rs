@@ -316,7 +316,7 @@ fn titles_before(page: &Page, si: usize, name_start: usize) -> Vec<String> {
         let title = body[p..to].trim().trim_end_matches(',').trim();
         (head.end <= to && !title.is_empty() && title.split(' ').count() <= 12).then(|| title.to_string())
     };
-    let (seg_start, _) = page.clause(si, name_start, &[',', ';', ':', '.']);
+    let (seg_start, _) = page.clause(si, name_start, b",;:.");
     let seg_start = seg_start.max(s.start);
     let Some(last) = title_at(seg_start, name_start) else {
         return Vec::new();
@@ -342,7 +342,7 @@ fn titles_before(page: &Page, si: usize, name_start: usize) -> Vec<String> {
 fn roles_of(page: &Page, si: usize, name_start: usize, after_titles: usize) -> BTreeSet<Role> {
     let lx = page.lx;
     let s = page.sentence(si);
-    let (cs, ce) = page.clause(si, name_start, &[';']);
+    let (cs, ce) = page.clause(si, name_start, b";");
     let mut roles = BTreeSet::new();
     if page.has_in(&lx.chair, cs, ce) || page.has_in(&lx.chair_list, s.start, name_start) {
         roles.insert(Role::Chair);

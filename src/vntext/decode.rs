@@ -36,17 +36,25 @@ pub fn is_vietnamese_letter(c: char) -> bool {
 /// Share of words (of 2+ letters) that carry a Vietnamese letter. Vietnamese
 /// prose scores around 0.5; English or mis-decoded text near 0.
 pub fn vietnamese_score(text: &str) -> f64 {
-    let mut words = 0usize;
-    let mut viet = 0usize;
-    for w in text.split(|c: char| !super::is_letter(c) && !('\u{300}'..='\u{323}').contains(&c)) {
-        if w.chars().count() < 2 {
-            continue;
+    let (mut words, mut viet) = (0usize, 0usize);
+    // One pass: the chars of the current word, and whether one is Vietnamese.
+    let (mut len, mut marked) = (0usize, false);
+    let mut end_word = |len: usize, marked: bool| {
+        if len >= 2 {
+            words += 1;
+            viet += usize::from(marked);
         }
-        words += 1;
-        if w.chars().any(is_vietnamese_letter) {
-            viet += 1;
+    };
+    for c in text.chars() {
+        if super::is_letter(c) || ('\u{300}'..='\u{323}').contains(&c) {
+            len += 1;
+            marked |= is_vietnamese_letter(c);
+        } else {
+            end_word(len, marked);
+            (len, marked) = (0, false);
         }
     }
+    end_word(len, marked);
     if words == 0 {
         0.0
     } else {
@@ -319,5 +327,22 @@ mod tests {
     fn scores() {
         assert!(vietnamese_score("Đảng ủy phường tổ chức hội nghị tổng kết") > 0.5);
         assert!(vietnamese_score("The committee held its annual review meeting") < 0.05);
+        // 4 words of 2+ letters ("xã" "đạt" "Ok" "ủy" with a combining tone), 3 marked.
+        assert_eq!(vietnamese_score("xã, đạt 9 a Ok u\u{309}y!"), 0.75);
+        assert_eq!(vietnamese_score("1 2 a"), 0.0);
+    }
+
+    proptest::proptest! {
+        /// The one-pass count gives what splitting into words gives.
+        #[test]
+        fn score_matches_a_split_into_words(s in "[a-zA-Zàáạảãđươ\u{300}\u{301}\u{323} .,19-]{0,40}") {
+            let words: Vec<&str> = s
+                .split(|c: char| !c.is_alphabetic() && !('\u{300}'..='\u{323}').contains(&c))
+                .filter(|w| w.chars().count() >= 2)
+                .collect();
+            let marked = words.iter().filter(|w| w.chars().any(is_vietnamese_letter)).count();
+            let expected = if words.is_empty() { 0.0 } else { marked as f64 / words.len() as f64 };
+            proptest::prop_assert_eq!(vietnamese_score(&s), expected);
+        }
     }
 }

@@ -10,6 +10,75 @@ pub mod tone;
 
 pub use tone::{canonical_key, normalize_text};
 
+/// The Latin blocks every Vietnamese letter is in: U+0000 to U+024F, then
+/// Latin Extended Additional (U+1E00 to U+1EFF, the letters with a tone).
+const LATIN_LOW: u32 = 0x250;
+const LATIN_EXTENDED_ADDITIONAL: std::ops::Range<u32> = 0x1E00..0x1F00;
+
+/// The one-char lowercase of each char of the Latin blocks, taken from the
+/// standard library once (`char::to_lowercase` searches the table of every
+/// script for each char). `None` where the lowercase is two chars (`İ`).
+static LATIN_LOWERCASE: std::sync::LazyLock<Vec<Option<char>>> = std::sync::LazyLock::new(|| {
+    (0..LATIN_LOW)
+        .chain(LATIN_EXTENDED_ADDITIONAL)
+        .filter_map(char::from_u32)
+        .map(single_lowercase)
+        .collect()
+});
+
+fn single_lowercase(c: char) -> Option<char> {
+    let mut lower = c.to_lowercase();
+    match (lower.next(), lower.next()) {
+        (Some(l), None) => Some(l),
+        _ => None,
+    }
+}
+
+/// The lowercase of `c` when it is one char, as `char::to_lowercase` gives it.
+#[inline]
+fn lowercase_char(c: char) -> Option<char> {
+    let cp = c as u32;
+    if cp < LATIN_LOW {
+        LATIN_LOWERCASE[cp as usize]
+    } else if LATIN_EXTENDED_ADDITIONAL.contains(&cp) {
+        LATIN_LOWERCASE[(LATIN_LOW + cp - LATIN_EXTENDED_ADDITIONAL.start) as usize]
+    } else {
+        single_lowercase(c)
+    }
+}
+
+/// `str::to_lowercase`, with a table for the Latin blocks.
+pub fn lowercase(s: &str) -> String {
+    // Greek capital sigma lowercases by its place in the word: leave it to std.
+    if s.is_ascii() || s.contains('Σ') {
+        return s.to_lowercase();
+    }
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if c.is_ascii() {
+            out.push(c.to_ascii_lowercase());
+        } else if let Some(l) = lowercase_char(c) {
+            out.push(l);
+        } else {
+            out.extend(c.to_lowercase());
+        }
+    }
+    out
+}
+
+/// The words of `s` (split at Unicode white space) joined by single spaces,
+/// without the leading and trailing space.
+pub fn collapse_spaces(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for word in s.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(word);
+    }
+    out
+}
+
 /// Lowercase every char whose lowercase form has the same UTF-8 length, so that
 /// byte offsets found in the folded text are valid in the original.
 pub fn fold_case_same_len(s: &str) -> String {
@@ -19,9 +88,8 @@ pub fn fold_case_same_len(s: &str) -> String {
             out.push(c.to_ascii_lowercase());
             continue;
         }
-        let mut lower = c.to_lowercase();
-        match (lower.next(), lower.next()) {
-            (Some(l), None) if l.len_utf8() == c.len_utf8() => out.push(l),
+        match lowercase_char(c) {
+            Some(l) if l.len_utf8() == c.len_utf8() => out.push(l),
             _ => out.push(c),
         }
     }
@@ -99,6 +167,28 @@ mod tests {
             assert_eq!(is_letter(c), c.is_alphabetic(), "{c:?}");
             assert_eq!(is_letter_or_digit(c), c.is_alphanumeric(), "{c:?}");
         }
+    }
+
+    #[test]
+    fn lowercase_agrees_with_the_standard_one() {
+        for c in (0u32..0x2_0000).filter_map(char::from_u32) {
+            let s = format!("{c}x{c}");
+            assert_eq!(lowercase(&s), s.to_lowercase(), "{c:?}");
+            let mut std_lower = c.to_lowercase();
+            let same_len = match (std_lower.next(), std_lower.next()) {
+                (Some(l), None) if l.len_utf8() == c.len_utf8() => l,
+                _ => c,
+            };
+            assert_eq!(fold_case_same_len(&s), format!("{same_len}x{same_len}"), "{c:?}");
+        }
+        assert_eq!(lowercase("ĐẢNG ỦY ΟΔΟΣ İ"), "đảng ủy οδος i\u{307}");
+    }
+
+    #[test]
+    fn collapsing_spaces_keeps_single_spaces_between_words() {
+        assert_eq!(collapse_spaces("  Nguyễn \t Văn\u{a0}\n An  "), "Nguyễn Văn An");
+        assert_eq!(collapse_spaces(" \n "), "");
+        assert_eq!(collapse_spaces("xã"), "xã");
     }
 
     #[test]

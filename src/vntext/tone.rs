@@ -93,8 +93,7 @@ pub fn fix_tone_placement(s: &str) -> String {
 
 /// A comparison key: lowercase, tone placement fixed, single spaces.
 pub fn canonical_key(s: &str) -> String {
-    let t = normalize_text(s).to_lowercase();
-    t.split_whitespace().collect::<Vec<_>>().join(" ")
+    super::collapse_spaces(&super::lowercase(&normalize_text(s)))
 }
 
 #[cfg(test)]
