@@ -70,13 +70,18 @@ pub struct Article {
 /// The charset a page declares in its first bytes (`<meta charset=...>` or
 /// `content="text/html; charset=..."`), lowercased.
 pub fn declared_charset(bytes: &[u8]) -> Option<String> {
-    let head = &bytes[..bytes.len().min(4096)];
-    let text = String::from_utf8_lossy(head).to_lowercase();
-    let at = text.find("charset")?;
-    let rest = text[at + 7..].trim_start_matches([' ', '=', '"', '\'']);
-    let name: String = rest
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+    // The label is ASCII: the head is searched as bytes, folded to lowercase.
+    let head = bytes[..bytes.len().min(4096)].to_ascii_lowercase();
+    let at = head.windows(7).position(|w| w == b"charset")?;
+    let rest = &head[at + 7..];
+    let from = rest
+        .iter()
+        .position(|b| !matches!(b, b' ' | b'=' | b'"' | b'\''))
+        .unwrap_or(rest.len());
+    let name: String = rest[from..]
+        .iter()
+        .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_'))
+        .map(|&b| char::from(b))
         .collect();
     (!name.is_empty()).then_some(name)
 }
@@ -149,7 +154,7 @@ fn clean_lines(s: &str) -> String {
 }
 
 fn letters(s: &str) -> usize {
-    s.chars().filter(|c| c.is_alphabetic()).count()
+    s.chars().filter(|c| crate::vntext::is_letter(*c)).count()
 }
 
 /// The element that most likely holds the article: a known content container,
@@ -314,5 +319,11 @@ mod tests {
             Some("utf-8")
         );
         assert_eq!(declared_charset(b"<html><body>"), None);
+        // Any case, spaces and quotes around the label, a non-UTF-8 byte before it.
+        assert_eq!(
+            declared_charset(b"<title>\xe0</title><META CHARSET = 'TCVN_3'>").as_deref(),
+            Some("tcvn_3")
+        );
+        assert_eq!(declared_charset(b"<meta charset=>"), None);
     }
 }

@@ -65,6 +65,9 @@ pub struct PhraseSet {
     patterns: Vec<String>,
     /// This set's place in the lexicon's [`PhraseIndex`], once indexed.
     slot: Option<usize>,
+    /// The bytes some pattern starts with: [`PhraseSet::at`] is asked about
+    /// many places where no phrase can start, and answers those without a search.
+    first_bytes: [bool; 256],
 }
 
 /// The order of raw hits everywhere: by start, longer first, then by pattern.
@@ -183,6 +186,10 @@ impl PhraseSet {
                     .expect("phrase automaton builds from plain strings"),
             )
         };
+        let mut first_bytes = [false; 256];
+        for p in &patterns {
+            first_bytes[usize::from(p.as_bytes()[0])] = true;
+        }
         PhraseSet {
             ac,
             anchored,
@@ -191,6 +198,7 @@ impl PhraseSet {
             word_edges,
             patterns,
             slot: None,
+            first_bytes,
         }
     }
 
@@ -268,10 +276,20 @@ impl PhraseSet {
     pub fn at(&self, folded: &str, at: usize) -> Option<Hit> {
         let bounded = |e: usize| {
             let pat = &folded[at..e];
-            let first_word = pat.chars().next().is_some_and(char::is_alphanumeric);
-            let last_word = pat.chars().next_back().is_some_and(char::is_alphanumeric);
+            let first_word = pat.chars().next().is_some_and(crate::vntext::is_letter_or_digit);
+            let last_word = pat
+                .chars()
+                .next_back()
+                .is_some_and(crate::vntext::is_letter_or_digit);
             (!last_word || no_word_after(folded, e)) && (!first_word || no_word_before(folded, at))
         };
+        if !folded
+            .as_bytes()
+            .get(at)
+            .is_some_and(|b| self.first_bytes[usize::from(*b)])
+        {
+            return None;
+        }
         // Fast path: the longest phrase there, found without scanning the rest.
         let anchored = self.anchored.as_ref()?;
         let input = aho_corasick::Input::new(&folded[at..]).anchored(aho_corasick::Anchored::Yes);
