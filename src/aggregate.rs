@@ -18,7 +18,7 @@ use chrono::NaiveDate;
 
 use crate::error::{Error, Result};
 use crate::model::{stable_id, Award, DocumentRow, Extraction, Figure, MeetingRow, PersonMention};
-use crate::spill::{DecodeError, Decoder, Encoder, Merge, Record};
+use crate::spill::{Codec, DecodeError, Decoder, Encoder, Merge, Record};
 use crate::vntext::canonical_key;
 
 /// One row of `people`.
@@ -287,7 +287,9 @@ impl Record for PersonAcc {
             self.add_unit(key, &unit);
         }
     }
+}
 
+impl Codec for PersonAcc {
     fn encode(&self, e: &mut Encoder) {
         e.str(&self.person_id);
         put_time(e, &self.first);
@@ -349,7 +351,9 @@ impl Record for CoAttendanceRow {
         self.first_met = min_date(self.first_met, later.first_met);
         self.last_met = max_date(self.last_met, later.last_met);
     }
+}
 
+impl Codec for CoAttendanceRow {
     fn encode(&self, e: &mut Encoder) {
         e.str(&self.person_a);
         e.str(&self.person_b);
@@ -410,7 +414,9 @@ impl Record for UnitYearAcc {
         }
         self.row.n_sources += later.row.n_sources;
     }
+}
 
+impl Codec for UnitYearAcc {
     fn encode(&self, e: &mut Encoder) {
         let r = &self.row;
         e.opt_str(r.province.as_deref());

@@ -10,9 +10,9 @@ use crate::config::{BodyFormat, JsonlFields};
 use crate::error::{Error, Result};
 use crate::model::{stable_id, Format, RecordMeta, SourceDocument};
 
-/// A file found under the input root, not yet read. A run holds one per input
-/// file until it ends, so the path is not stored beside the source: it is the
-/// shared root joined with the source, unless that would not give it back.
+/// A file found under the input root, not yet read. The path is not stored
+/// beside the source: it is the shared root joined with the source, unless
+/// that would not give it back.
 #[derive(Debug, Clone)]
 pub struct InputFile {
     root: Arc<Path>,
@@ -60,6 +60,45 @@ impl InputFile {
     }
 }
 
+/// A file's facts in a file of records (a run's plan), with its whole path:
+/// read back, it is one of a chunk, not one of a million sharing a root.
+impl crate::spill::Codec for InputFile {
+    fn encode(&self, e: &mut crate::spill::Encoder) {
+        e.str(&self.source);
+        e.u64(self.size);
+        e.i64(self.mtime_ns);
+        e.bytes(&path_bytes(&self.path()));
+    }
+
+    fn decode(d: &mut crate::spill::Decoder) -> std::result::Result<InputFile, crate::spill::DecodeError> {
+        let source = d.str()?;
+        let (size, mtime_ns) = (d.u64()?, d.i64()?);
+        let path = path_from_bytes(d.bytes()?);
+        Ok(InputFile::under(None, path, source, size, mtime_ns))
+    }
+}
+
+/// A path as bytes: exactly on Unix, where a name need not be UTF-8.
+#[cfg(unix)]
+fn path_bytes(p: &Path) -> Vec<u8> {
+    std::os::unix::ffi::OsStrExt::as_bytes(p.as_os_str()).to_vec()
+}
+
+#[cfg(unix)]
+fn path_from_bytes(b: &[u8]) -> PathBuf {
+    PathBuf::from(<std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(b))
+}
+
+#[cfg(not(unix))]
+fn path_bytes(p: &Path) -> Vec<u8> {
+    p.to_string_lossy().into_owned().into_bytes()
+}
+
+#[cfg(not(unix))]
+fn path_from_bytes(b: &[u8]) -> PathBuf {
+    PathBuf::from(String::from_utf8_lossy(b).into_owned())
+}
+
 fn mtime_ns(m: &std::fs::Metadata) -> i64 {
     m.modified()
         .ok()
@@ -69,40 +108,41 @@ fn mtime_ns(m: &std::fs::Metadata) -> i64 {
 
 /// Lists the files under `root` in a stable order (by path), skipping hidden ones.
 pub fn discover(root: &Path) -> Result<Vec<InputFile>> {
+    Ok(walk(root)?.collect())
+}
+
+/// The files under `root` in [`discover`]'s order, one at a time: a walk holds
+/// one folder's names, not the whole tree's.
+pub fn walk(root: &Path) -> Result<impl Iterator<Item = InputFile>> {
     if !root.is_dir() {
         return Err(Error::NoInput(root.to_path_buf()));
     }
     let shared: Arc<Path> = Arc::from(root);
-    let mut files = Vec::new();
-    for entry in walkdir::WalkDir::new(root).follow_links(true).sort_by_file_name() {
+    let root = root.to_path_buf();
+    let entries = walkdir::WalkDir::new(&root)
+        .follow_links(true)
+        .sort_by_file_name();
+    Ok(entries.into_iter().filter_map(move |entry| {
         let entry = match entry {
             Ok(e) => e,
             Err(e) => {
                 // An unreadable folder entry: reported as a file that cannot be read.
-                let path = e
-                    .path()
-                    .map(Path::to_path_buf)
-                    .unwrap_or_else(|| root.to_path_buf());
-                let source = relative(root, &path);
-                files.push(InputFile::under(Some(shared.clone()), path, source, 0, 0));
-                continue;
+                let path = e.path().map_or_else(|| root.clone(), Path::to_path_buf);
+                let source = relative(&root, &path);
+                return Some(InputFile::under(Some(shared.clone()), path, source, 0, 0));
             }
         };
         let name = entry.file_name().to_string_lossy();
-        if name.starts_with('.') && entry.depth() > 0 {
-            continue;
-        }
-        if !entry.file_type().is_file() {
-            continue;
+        if (name.starts_with('.') && entry.depth() > 0) || !entry.file_type().is_file() {
+            return None;
         }
         let meta = entry.metadata().ok();
         let size = meta.as_ref().map_or(0, |m| m.len());
         let mtime = meta.as_ref().map_or(0, mtime_ns);
         let path = entry.path().to_path_buf();
-        let source = relative(root, &path);
-        files.push(InputFile::under(Some(shared.clone()), path, source, size, mtime));
-    }
-    Ok(files)
+        let source = relative(&root, &path);
+        Some(InputFile::under(Some(shared.clone()), path, source, size, mtime))
+    }))
 }
 
 fn relative(root: &Path, path: &Path) -> String {

@@ -21,6 +21,7 @@ pub mod lock;
 pub mod model;
 pub mod normalize;
 pub mod pipeline;
+pub mod plan;
 pub mod publish;
 pub mod spill;
 pub mod staging;

@@ -23,9 +23,10 @@ use crate::lexicon::{Fingerprints, Lexicon};
 use crate::lock;
 use crate::model::{Extraction, Format, Normalized, SourceDocument};
 use crate::normalize::{normalize, quarantine};
+use crate::plan::{self, PlanReader, PlannedFile};
 use crate::publish::{self, SnapshotWriter};
 use crate::staging::StagingDir;
-use crate::state::{self, FileState, Files, StateWriter, StoredRows};
+use crate::state::{self, FileState, StateWriter, StoredRows};
 
 /// What `hoinghi run` is asked to do.
 #[derive(Debug, Clone, Default)]
@@ -219,127 +220,6 @@ fn rules_key(pipeline: &Pipeline, prints: &Fingerprints, source: &str) -> u64 {
     ])
 }
 
-/// One input file of a run: read again, or its stored rows reused.
-#[derive(Clone, Copy)]
-struct Work<'a> {
-    file: &'a InputFile,
-    /// Its place among the run's files (and in `Plan::files`).
-    at: usize,
-    read: bool,
-}
-
-/// What to do with each input file.
-struct Plan<'a> {
-    /// Every present file in input order, with whether it is read again (new
-    /// or changed, or all on a full run) or its stored rows are reused.
-    work: Vec<Work<'a>>,
-    /// How many are read again.
-    to_read: usize,
-    new: usize,
-    changed: usize,
-    unchanged: usize,
-    removed: usize,
-    /// The facts of every present file, for the next state, in the order of
-    /// the files found (a Vec, not a map by source: a run holds it to the end).
-    files: Vec<FileState>,
-}
-
-impl Plan<'_> {
-    /// The run's files with their facts, in source order.
-    fn file_states<'s>(
-        &'s self,
-        found: &'s [InputFile],
-    ) -> impl Iterator<Item = (&'s str, &'s FileState)> + Clone + 's {
-        found.iter().map(|f| f.source.as_str()).zip(self.files.iter())
-    }
-
-    /// Whether the files' facts are those of `previous` (same files, sizes, times).
-    fn same_as(&self, found: &[InputFile], previous: &Files) -> bool {
-        previous.len() == found.len()
-            && self
-                .file_states(found)
-                .all(|(source, st)| previous.get(source) == Some(st))
-    }
-}
-
-fn plan<'a>(
-    found: &'a [InputFile],
-    previous: Option<&Files>,
-    key_of: &dyn Fn(&str) -> u64,
-    full: bool,
-    verify: bool,
-) -> Plan<'a> {
-    let mut p = Plan {
-        work: Vec::new(),
-        to_read: 0,
-        new: 0,
-        changed: 0,
-        unchanged: 0,
-        removed: 0,
-        files: Vec::with_capacity(found.len()),
-    };
-    let mut found_before = 0;
-    for (at, f) in found.iter().enumerate() {
-        let key = key_of(&f.source);
-        let before = previous.and_then(|prev| prev.get(&f.source));
-        found_before += usize::from(before.is_some());
-        let same_stat =
-            before.is_some_and(|b| b.size == f.size && b.mtime_ns == f.mtime_ns && f.mtime_ns != 0);
-        // Size and modification time tell most unchanged files without reading
-        // them; the others (or all, with --verify) are hashed. A new file is
-        // hashed by the worker that reads it, which has its bytes anyway.
-        let hash = match (same_stat && !verify, before) {
-            (true, Some(b)) => b.content_sha256,
-            (_, None) => None,
-            _ => ingest::hash_file(&f.path())
-                .ok()
-                .and_then(|h| state::sha256_from_hex(&h)),
-        };
-        let state = FileState {
-            size: f.size,
-            mtime_ns: f.mtime_ns,
-            content_sha256: hash,
-            rules_key: key,
-        };
-        match before {
-            None => {
-                p.new += 1;
-                p.work.push(Work {
-                    file: f,
-                    at,
-                    read: true,
-                });
-            }
-            Some(b) if b.content_sha256 != state.content_sha256 || b.rules_key != state.rules_key || full => {
-                p.changed +=
-                    usize::from(b.content_sha256 != state.content_sha256 || b.rules_key != state.rules_key);
-                p.unchanged +=
-                    usize::from(b.content_sha256 == state.content_sha256 && b.rules_key == state.rules_key);
-                p.work.push(Work {
-                    file: f,
-                    at,
-                    read: true,
-                });
-            }
-            Some(_) => {
-                p.unchanged += 1;
-                p.work.push(Work {
-                    file: f,
-                    at,
-                    read: false,
-                });
-            }
-        }
-        p.files.push(state);
-    }
-    p.to_read = p.work.iter().filter(|w| w.read).count();
-    if let Some(prev) = previous {
-        // Sources are unique: the previous files not found again are gone.
-        p.removed = prev.len() - found_before;
-    }
-    p
-}
-
 fn new_run_id(out: &Path) -> String {
     let base = chrono::Utc::now().format("%Y%m%dT%H%M%S%3fZ").to_string();
     let mut id = base.clone();
@@ -395,7 +275,9 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome> {
     } else {
         Some(pipeline.rules()?)
     };
-    let files = ingest::discover(&input)?;
+    if !input.is_dir() {
+        return Err(Error::NoInput(input));
+    }
     std::fs::create_dir_all(&out).map_err(Error::writing(&out))?;
     let run_lock = lock::acquire(&out, opts.wait, Duration::from_secs(6 * 3600))?;
     let took_over_lock = run_lock.took_over.clone();
@@ -414,18 +296,32 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome> {
     } else {
         current.as_deref().and_then(|id| state::load_files(&out, id))
     };
-    let mut plan = plan(&files, previous.as_ref(), &key_of, opts.full, opts.verify);
+    let run_id = new_run_id(&out);
+    // The plan is written beside the snapshot being made, hidden, so a killed
+    // run's plan goes with its other leftovers.
+    let plan_dir = StagingDir::create(&out.join("snapshots"), &format!("plan-{run_id}"))?;
+    let plan = plan::plan(
+        ingest::walk(&input)?,
+        previous.as_ref(),
+        &key_of,
+        opts.full,
+        opts.verify,
+        &plan_dir.path().join("files.bin"),
+    )?;
     let t_plan = t.elapsed();
-    if let (Some(id), Some(prev)) = (&current, &previous) {
-        if plan.to_read == 0 && plan.removed == 0 && !opts.full {
+    if let Some(id) = &current {
+        if previous.is_some() && plan.to_read == 0 && plan.removed == 0 && !opts.full {
             // Files touched without a change: remember their new times, so the
             // next run need not hash them again.
-            if !plan.same_as(&files, prev) {
-                state::refresh_files(&out, id, plan.file_states(&files))?;
+            if !plan.same_as_previous {
+                let mut planned = PlanReader::open(&plan)?;
+                state::refresh_files(&out, id, || {
+                    Ok(planned.next_file()?.map(|p| (p.file.source, p.state)))
+                })?;
             }
             return Ok(RunOutcome::NothingChanged {
                 snapshot: id.clone(),
-                files: files.len(),
+                files: plan.files,
                 seconds: t0.elapsed().as_secs_f64(),
             });
         }
@@ -436,7 +332,7 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome> {
         unchanged = plan.unchanged,
         removed = plan.removed,
         "{} input files, {} to read",
-        files.len(),
+        plan.files,
         plan.to_read
     );
 
@@ -445,17 +341,16 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome> {
         None => pipeline.rules()?,
     };
     let pool = worker_pool(threads)?;
-    let run_id = new_run_id(&out);
     let t = Instant::now();
     let bar = opts.progress.then(|| {
-        let b = indicatif::ProgressBar::new(plan.work.len() as u64);
+        let b = indicatif::ProgressBar::new(plan.files as u64);
         b.set_style(
             indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} files {per_sec} eta {eta}")
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
         );
         b
     });
-    let mut stored = match (&current, plan.work.iter().any(|w| !w.read)) {
+    let mut stored = match (&current, plan.to_read < plan.files) {
         (Some(id), true) => Some(StoredRows::open(&out, id)?),
         _ => None,
     };
@@ -464,14 +359,19 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome> {
     // Chunks of files stream through: while the workers extract chunk k, the
     // rows of chunk k-1 are published (Parquet, state, roll-ups) on a worker
     // too, so memory holds about two chunks whatever the corpus size.
-    let mut pending: Vec<(String, Vec<Extraction>)> = Vec::new();
-    for chunk in chunks(&plan.work) {
+    let mut pending: Vec<(String, FileState, Vec<Extraction>)> = Vec::new();
+    let mut planned = PlanReader::open(&plan)?;
+    loop {
+        let chunk = planned.next_chunk()?;
+        if chunk.is_empty() {
+            break;
+        }
         let (published, fresh) = pool.install(|| {
             rayon::join(
                 || -> Result<Vec<Option<Vec<Extraction>>>> {
                     sink.take(std::mem::take(&mut pending))?;
                     let t = Instant::now();
-                    let reused = reuse_rows(stored.as_mut(), chunk, current.as_deref());
+                    let reused = reuse_rows(stored.as_mut(), &chunk, current.as_deref());
                     sink.seconds.reuse += t.elapsed().as_secs_f64();
                     reused
                 },
@@ -480,7 +380,7 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome> {
                         .par_iter()
                         .map(|w| {
                             let x = if w.read {
-                                process_hashed(w.file, &lx, &settings, &clock)
+                                process_hashed(&w.file, &lx, &settings, &clock)
                             } else {
                                 (Vec::new(), String::new())
                             };
@@ -495,17 +395,18 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome> {
         });
         let reused = published?;
         pending = chunk
-            .iter()
+            .into_iter()
             .zip(fresh.into_iter().zip(reused))
-            .map(|(w, ((fresh, hash), reused))| {
-                let st = &mut plan.files[w.at];
-                if st.content_sha256.is_none() {
-                    st.content_sha256 = state::sha256_from_hex(&hash);
+            .map(|(mut p, ((fresh, hash), reused))| {
+                if p.state.content_sha256.is_none() {
+                    p.state.content_sha256 = state::sha256_from_hex(&hash);
                 }
-                (w.file.source.clone(), reused.unwrap_or(fresh))
+                (p.file.source, p.state, reused.unwrap_or(fresh))
             })
             .collect();
     }
+    drop(planned);
+    drop(plan_dir);
     pool.install(|| sink.take(pending))?;
     if let Some(b) = bar {
         b.finish_and_clear();
@@ -543,7 +444,7 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome> {
         "previous_snapshot": current,
         "input_counts": {
             "documents": counts.total,
-            "files": files.len(),
+            "files": plan.files,
             "new": counts.new,
             "changed": counts.changed,
             "unchanged": counts.unchanged,
@@ -578,7 +479,7 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome> {
         ..
     } = finished;
     let snapshot = writer.finish(manifest)?;
-    state_writer.finish(plan.file_states(&files))?;
+    state_writer.finish()?;
     publish::swap_current(&out, &run_id)?;
     let kept = publish::prune(&out, pipeline.file.output.snapshots_kept)?;
     state::prune(&out, &kept)?;
@@ -595,32 +496,11 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome> {
     })))
 }
 
-/// Files per chunk, and input bytes per chunk, whichever comes first.
-const CHUNK_FILES: usize = 512;
-const CHUNK_BYTES: u64 = 32 << 20;
-
-/// Splits the run's files into chunks of bounded count and size.
-fn chunks<'p, 'a>(work: &'p [Work<'a>]) -> Vec<&'p [Work<'a>]> {
-    let mut out = Vec::new();
-    let (mut start, mut bytes) = (0, 0u64);
-    for (i, w) in work.iter().enumerate() {
-        bytes += if w.read { w.file.size } else { 0 };
-        if i + 1 - start >= CHUNK_FILES || bytes >= CHUNK_BYTES {
-            out.push(&work[start..=i]);
-            (start, bytes) = (i + 1, 0);
-        }
-    }
-    if start < work.len() {
-        out.push(&work[start..]);
-    }
-    out
-}
-
 /// The stored rows of the chunk's unchanged files, read forward from the
 /// previous state (`None` for files read again).
 fn reuse_rows(
     stored: Option<&mut StoredRows>,
-    chunk: &[Work],
+    chunk: &[PlannedFile],
     snapshot: Option<&str>,
 ) -> Result<Vec<Option<Vec<Extraction>>>> {
     let Some(stored) = stored else {
@@ -692,18 +572,18 @@ impl Sink {
     }
 
     /// Stores, aggregates and writes the rows of a chunk of files.
-    fn take(&mut self, chunk: Vec<(String, Vec<Extraction>)>) -> Result<()> {
+    fn take(&mut self, chunk: Vec<(String, FileState, Vec<Extraction>)>) -> Result<()> {
         if chunk.is_empty() {
             return Ok(());
         }
         let t = Instant::now();
-        for (source, xs) in &chunk {
-            self.state.add(source, xs)?;
+        for (source, file, xs) in &chunk {
+            self.state.add(source, file, xs)?;
         }
         self.seconds.state += t.elapsed().as_secs_f64();
         let t = Instant::now();
         let mut rows = Tables::default();
-        for x in chunk.into_iter().flat_map(|(_, xs)| xs) {
+        for x in chunk.into_iter().flat_map(|(_, _, xs)| xs) {
             if x.document.status == "quarantined" {
                 self.quarantined.push((
                     x.document.source.clone(),

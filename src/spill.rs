@@ -16,14 +16,18 @@ use chrono::NaiveDate;
 
 use crate::error::{Error, Result};
 
+/// How a record is written to a file of records and read back.
+pub trait Codec: Sized {
+    fn encode(&self, e: &mut Encoder);
+    fn decode(d: &mut Decoder) -> std::result::Result<Self, DecodeError>;
+}
+
 /// A record of a sorted run.
-pub trait Record: Sized {
+pub trait Record: Codec {
     /// The order of the run, which is also the order of the published table.
     fn key_cmp(&self, other: &Self) -> Ordering;
     /// Folds `later`, a record of the same key from a later run, into `self`.
     fn merge(&mut self, later: Self);
-    fn encode(&self, e: &mut Encoder);
-    fn decode(d: &mut Decoder) -> std::result::Result<Self, DecodeError>;
 }
 
 /// A run file that does not hold what was written to it.
@@ -61,6 +65,10 @@ impl Encoder {
             }
             None => self.buf.push(0),
         }
+    }
+    pub fn bytes(&mut self, b: &[u8]) {
+        self.buf.extend_from_slice(&(b.len() as u32).to_le_bytes());
+        self.buf.extend_from_slice(b);
     }
     pub fn strs(&mut self, v: &[String]) {
         self.buf.extend_from_slice(&(v.len() as u32).to_le_bytes());
@@ -111,6 +119,10 @@ impl<'a> Decoder<'a> {
         let n = self.len()?;
         String::from_utf8(self.take(n)?.to_vec()).map_err(|_| DecodeError)
     }
+    pub fn bytes(&mut self) -> std::result::Result<&'a [u8], DecodeError> {
+        let n = self.len()?;
+        self.take(n)
+    }
     pub fn opt_str(&mut self) -> std::result::Result<Option<String>, DecodeError> {
         match self.take(1)?[0] {
             0 => Ok(None),
@@ -138,8 +150,9 @@ pub fn write_run<R: Record>(path: &Path, records: impl IntoIterator<Item = R>) -
     write_run_from(path, || Ok(records.next()))
 }
 
-/// Writes the records `next` gives, in key order, as the run file `path`.
-pub fn write_run_from<R: Record>(path: &Path, mut next: impl FnMut() -> Result<Option<R>>) -> Result<()> {
+/// Writes the records `next` gives, in the order given, as the file `path`
+/// (for a run, in key order); [`RecordReader`] reads them back.
+pub fn write_run_from<R: Codec>(path: &Path, mut next: impl FnMut() -> Result<Option<R>>) -> Result<()> {
     let file = File::create(path).map_err(Error::writing(path))?;
     let mut w = BufWriter::with_capacity(1 << 16, file);
     let mut e = Encoder::default();
@@ -153,13 +166,54 @@ pub fn write_run_from<R: Record>(path: &Path, mut next: impl FnMut() -> Result<O
     w.flush().map_err(Error::writing(path))
 }
 
+/// The records of a file [`write_run_from`] wrote, read forward.
+pub struct RecordReader<R> {
+    path: PathBuf,
+    reader: BufReader<File>,
+    buf: Vec<u8>,
+    record: std::marker::PhantomData<R>,
+}
+
+impl<R: Codec> RecordReader<R> {
+    pub fn open(path: &Path) -> Result<RecordReader<R>> {
+        let file = File::open(path).map_err(Error::reading(path))?;
+        Ok(RecordReader {
+            path: path.to_path_buf(),
+            reader: BufReader::with_capacity(1 << 16, file),
+            buf: Vec::new(),
+            record: std::marker::PhantomData,
+        })
+    }
+
+    /// The next record; `None` at the end of the file.
+    pub fn next_record(&mut self) -> Result<Option<R>> {
+        let mut len = [0u8; 4];
+        match self.reader.read_exact(&mut len) {
+            Ok(()) => {}
+            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(None),
+            Err(e) => {
+                return Err(Error::Read {
+                    path: self.path.clone(),
+                    source: e,
+                })
+            }
+        }
+        self.buf.resize(u32::from_le_bytes(len) as usize, 0);
+        self.reader
+            .read_exact(&mut self.buf)
+            .map_err(Error::reading(&self.path))?;
+        R::decode(&mut Decoder { buf: &self.buf })
+            .map(Some)
+            .map_err(|_| Error::Read {
+                path: self.path.clone(),
+                source: io::Error::new(io::ErrorKind::InvalidData, "a spilled record is damaged"),
+            })
+    }
+}
+
 /// Where a merge reads records from.
 enum Source<R> {
-    Run {
-        path: PathBuf,
-        reader: BufReader<File>,
-        buf: Vec<u8>,
-    },
+    Run(RecordReader<R>),
     Memory(std::vec::IntoIter<R>),
 }
 
@@ -167,27 +221,7 @@ impl<R: Record> Source<R> {
     fn next(&mut self) -> Result<Option<R>> {
         match self {
             Source::Memory(it) => Ok(it.next()),
-            Source::Run { path, reader, buf } => {
-                let mut len = [0u8; 4];
-                match reader.read_exact(&mut len) {
-                    Ok(()) => {}
-                    Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(None),
-                    Err(e) => {
-                        return Err(Error::Read {
-                            path: path.clone(),
-                            source: e,
-                        })
-                    }
-                }
-                buf.resize(u32::from_le_bytes(len) as usize, 0);
-                reader.read_exact(buf).map_err(Error::reading(path))?;
-                R::decode(&mut Decoder { buf })
-                    .map(Some)
-                    .map_err(|_| Error::Read {
-                        path: path.clone(),
-                        source: io::Error::new(io::ErrorKind::InvalidData, "a spilled record is damaged"),
-                    })
-            }
+            Source::Run(run) => run.next_record(),
         }
     }
 }
@@ -234,12 +268,7 @@ impl<R: Record> Merge<R> {
     pub fn new(runs: &[PathBuf], memory: Vec<R>) -> Result<Merge<R>> {
         let mut sources = Vec::with_capacity(runs.len() + 1);
         for path in runs {
-            let file = File::open(path).map_err(Error::reading(path))?;
-            sources.push(Source::Run {
-                path: path.clone(),
-                reader: BufReader::with_capacity(1 << 16, file),
-                buf: Vec::new(),
-            });
+            sources.push(Source::Run(RecordReader::open(path)?));
         }
         sources.push(Source::Memory(memory.into_iter()));
         let mut m = Merge {
@@ -295,6 +324,9 @@ mod tests {
             self.1 += later.1;
             self.2 = self.2.max(later.2);
         }
+    }
+
+    impl Codec for Count {
         fn encode(&self, e: &mut Encoder) {
             e.str(&self.0);
             e.i64(self.1);

@@ -94,21 +94,47 @@ pub fn load_files(out: &Path, run_id: &str) -> Option<Files> {
     serde_json::from_reader(BufReader::with_capacity(1 << 16, file)).ok()
 }
 
-/// A run's files in its order, written as `files.json`'s object without
-/// building a map first.
-struct FileIndex<I>(I);
-
-impl<'a, I: Iterator<Item = (&'a str, &'a FileState)> + Clone> Serialize for FileIndex<I> {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        s.collect_map(self.0.clone())
-    }
+/// `files.json` being written one file at a time, in the run's order: the
+/// JSON object serde would write for the whole map, without the map.
+pub struct FilesWriter {
+    path: PathBuf,
+    w: std::io::BufWriter<fs::File>,
+    empty: bool,
 }
 
-fn write_files<'a>(path: &Path, files: impl Iterator<Item = (&'a str, &'a FileState)> + Clone) -> Result<()> {
-    let file = fs::File::create(path).map_err(Error::writing(path))?;
-    let mut w = std::io::BufWriter::with_capacity(1 << 16, file);
-    serde_json::to_writer(&mut w, &FileIndex(files)).map_err(|e| Error::writing(path)(e.into()))?;
-    w.flush().map_err(Error::writing(path))
+impl FilesWriter {
+    pub fn create(path: &Path) -> Result<FilesWriter> {
+        let file = fs::File::create(path).map_err(Error::writing(path))?;
+        let mut w = std::io::BufWriter::with_capacity(1 << 16, file);
+        w.write_all(b"{").map_err(Error::writing(path))?;
+        Ok(FilesWriter {
+            path: path.to_path_buf(),
+            w,
+            empty: true,
+        })
+    }
+
+    pub fn add(&mut self, source: &str, state: &FileState) -> Result<()> {
+        let path = &self.path;
+        if !self.empty {
+            self.w.write_all(b",").map_err(Error::writing(path))?;
+        }
+        self.empty = false;
+        serde_json::to_writer(&mut self.w, source).map_err(|e| Error::writing(path)(e.into()))?;
+        self.w.write_all(b":").map_err(Error::writing(path))?;
+        serde_json::to_writer(&mut self.w, state).map_err(|e| Error::writing(path)(e.into()))
+    }
+
+    /// Closes the object and flushes it to disk.
+    pub fn finish(mut self) -> Result<()> {
+        let path = &self.path;
+        self.w.write_all(b"}").map_err(Error::writing(path))?;
+        let f = self
+            .w
+            .into_inner()
+            .map_err(|e| Error::writing(path)(e.into_error()))?;
+        f.sync_all().map_err(Error::writing(path))
+    }
 }
 
 /// The rows of a run's state, read forward one input file at a time.
@@ -160,6 +186,7 @@ pub struct StateWriter {
     rows_path: PathBuf,
     rows: zstd::stream::write::Encoder<'static, std::io::BufWriter<fs::File>>,
     line: Vec<u8>,
+    files: FilesWriter,
 }
 
 impl StateWriter {
@@ -170,16 +197,20 @@ impl StateWriter {
         // Level 1: the state is rewritten on every run, so speed beats size.
         let enc = zstd::stream::write::Encoder::new(std::io::BufWriter::with_capacity(1 << 16, f), 1)
             .map_err(Error::writing(&rows_path))?;
+        let files = FilesWriter::create(&dir.path().join("files.json"))?;
         Ok(StateWriter {
             dir,
             rows_path,
             rows: enc,
             line: Vec::new(),
+            files,
         })
     }
 
-    /// Stores the rows read from one input file.
-    pub fn add(&mut self, source: &str, extractions: &[Extraction]) -> Result<()> {
+    /// Stores the facts of one input file and the rows read from it, files
+    /// in the run's order.
+    pub fn add(&mut self, source: &str, state: &FileState, extractions: &[Extraction]) -> Result<()> {
+        self.files.add(source, state)?;
         #[derive(Serialize)]
         struct Line<'a> {
             source: &'a str,
@@ -196,11 +227,9 @@ impl StateWriter {
             .map_err(Error::writing(&self.rows_path))
     }
 
-    /// Writes `files.json` (the run's files, by source, in source order),
-    /// closes the rows and renames the folder into place.
-    pub fn finish<'a>(self, files: impl Iterator<Item = (&'a str, &'a FileState)> + Clone) -> Result<()> {
-        let files_path = self.dir.path().join("files.json");
-        write_files(&files_path, files)?;
+    /// Closes `files.json` and the rows and renames the folder into place.
+    pub fn finish(self) -> Result<()> {
+        self.files.finish()?;
         let w = self.rows.finish().map_err(Error::writing(&self.rows_path))?;
         let f = w
             .into_inner()
@@ -213,14 +242,18 @@ impl StateWriter {
 
 /// Rewrites only `files.json` of an existing run (new modification times of
 /// files whose content did not change), atomically.
-pub fn refresh_files<'a>(
+pub fn refresh_files(
     out: &Path,
     run_id: &str,
-    files: impl Iterator<Item = (&'a str, &'a FileState)> + Clone,
+    mut next: impl FnMut() -> Result<Option<(String, FileState)>>,
 ) -> Result<()> {
     let dir = runs_dir(out).join(run_id);
     let tmp = dir.join(".files.json.tmp");
-    write_files(&tmp, files)?;
+    let mut w = FilesWriter::create(&tmp)?;
+    while let Some((source, state)) = next()? {
+        w.add(&source, &state)?;
+    }
+    w.finish()?;
     let dst = dir.join("files.json");
     fs::rename(&tmp, &dst).map_err(Error::writing(&dst))
 }
@@ -278,22 +311,43 @@ mod tests {
             vec![Extraction::quarantined(doc)],
             vec![Extraction::quarantined(b)],
         );
+        let b_state = FileState {
+            size: 5,
+            mtime_ns: 9,
+            content_sha256: None,
+            rules_key: 2,
+        };
+        files.insert("b.txt \"x\"".into(), b_state);
         let mut w = StateWriter::create(dir.path(), "run1").unwrap();
-        w.add("a.txt", &rows_a).unwrap();
-        w.add("b.txt", &rows_b).unwrap();
-        w.finish(files.iter().map(|(k, v)| (k.as_str(), v))).unwrap();
-        assert_eq!(load_files(dir.path(), "run1"), Some(files));
-        // Hashes are hex digits on disk, as before they were kept as bytes.
+        w.add("a.txt", &files["a.txt"], &rows_a).unwrap();
+        w.add("b.txt \"x\"", &b_state, &rows_b).unwrap();
+        w.finish().unwrap();
+        assert_eq!(load_files(dir.path(), "run1"), Some(files.clone()));
+        // Written a file at a time, it is the object serde writes for the map.
         let text = std::fs::read_to_string(dir.path().join("state/runs/run1/files.json")).unwrap();
+        assert_eq!(text, serde_json::to_string(&files).unwrap());
+        assert!(text.contains(
+            r#""b.txt \"x\"":{"size":5,"mtime_ns":9,"content_sha256":"","rules_key":"0000000000000002"}"#
+        ));
+        // Hashes are hex digits on disk, as before they were kept as bytes.
         assert!(
             text.contains(&format!("\"content_sha256\":\"{}\"", "ab".repeat(32))),
             "{text}"
         );
         assert!(text.contains("\"rules_key\":\"00c0ffee00000001\""), "{text}");
+        // Refreshed from a list of files, the same text again; none gives "{}".
+        let mut left = files.clone().into_iter();
+        refresh_files(dir.path(), "run1", || Ok(left.next())).unwrap();
+        let again = std::fs::read_to_string(dir.path().join("state/runs/run1/files.json")).unwrap();
+        assert_eq!(again, text);
+        refresh_files(dir.path(), "run1", || Ok(None)).unwrap();
+        assert_eq!(load_files(dir.path(), "run1"), Some(Files::new()));
+        let mut left = files.clone().into_iter();
+        refresh_files(dir.path(), "run1", || Ok(left.next())).unwrap();
         // Read forward in the order written; a source skipped over is not seen again.
         let mut stored = StoredRows::open(dir.path(), "run1").unwrap();
         assert_eq!(stored.take("a.txt").unwrap(), Some(rows_a));
-        assert_eq!(stored.take("b.txt").unwrap(), Some(rows_b));
+        assert_eq!(stored.take("b.txt \"x\"").unwrap(), Some(rows_b));
         let mut stored = StoredRows::open(dir.path(), "run1").unwrap();
         assert_eq!(stored.take("c.txt").unwrap(), None);
         // An unfinished writer leaves nothing behind.
