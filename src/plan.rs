@@ -264,15 +264,19 @@ mod tests {
         previous.insert("b.txt".into(), state(99, Some(2)));
         previous.insert("c.txt".into(), state(1, Some(3)));
         let path = dir.path().join("plan");
-        let p = plan(
-            walked.clone().into_iter(),
-            Some(&previous),
-            &|_| 9,
-            false,
-            false,
-            &path,
-        )
-        .unwrap();
+        // A plan of the walked files against `previous`, under rules `key`.
+        let plan_of = |previous: &Files, key: u64, full: bool| {
+            plan(
+                walked.clone().into_iter(),
+                Some(previous),
+                &move |_| key,
+                full,
+                false,
+                &path,
+            )
+            .unwrap()
+        };
+        let p = plan_of(&previous, 9, false);
         assert_eq!(
             (
                 p.files,
@@ -306,31 +310,15 @@ mod tests {
                 (f.file.source.clone(), st)
             })
             .collect();
-        let p = plan(
-            walked.clone().into_iter(),
-            Some(&same),
-            &|_| 9,
-            false,
-            false,
-            &path,
-        )
-        .unwrap();
+        let p = plan_of(&same, 9, false);
         assert_eq!(
             (p.to_read, p.unchanged, p.removed, p.same_as_previous),
             (0, 3, 0, true)
         );
         // A full run reads them all; other rules read them all as changed.
-        let p = plan(
-            walked.clone().into_iter(),
-            Some(&same),
-            &|_| 9,
-            true,
-            false,
-            &path,
-        )
-        .unwrap();
+        let p = plan_of(&same, 9, true);
         assert_eq!((p.to_read, p.unchanged, p.changed), (3, 3, 0));
-        let p = plan(walked.into_iter(), Some(&same), &|_| 10, false, false, &path).unwrap();
+        let p = plan_of(&same, 10, false);
         assert_eq!((p.to_read, p.changed, p.same_as_previous), (3, 3, false));
     }
 
