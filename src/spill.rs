@@ -5,6 +5,9 @@
 //! of the same key into one. Records are written in a small binary form
 //! (length-prefixed), not JSON: a run at 1,000,000 pages spills tens of
 //! millions of them.
+//!
+//! A run's plan (`plan.rs`) is a file of records in the same form, read
+//! forward with [`RecordReader`]: only [`Record`]s (with a key order) merge.
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
