@@ -21,6 +21,10 @@ static NUMBER_HERE: LazyLock<Regex> =
 /// full even where it runs past `to`. The search stops at `to`: a sentence
 /// with no number left does not scan the rest of the page.
 fn next_number(body: &str, from: usize, to: usize) -> Option<(usize, usize)> {
+    // The last number read may have run past `to`: none starts after it.
+    if from >= to {
+        return None;
+    }
     let start = NUMBER.find_at(body.get(..to)?, from)?.start();
     let len = NUMBER_HERE.find(body.get(start..)?)?.end();
     Some((start, start + len))
@@ -529,4 +533,25 @@ pub fn extract_figures(
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_next_number_starts_before_the_limit_and_is_read_whole() {
+        let s = "đạt 12.500 người, 3 xã";
+        let at = s.find("12").unwrap();
+        assert_eq!(next_number(s, 0, s.len()), Some((at, at + 6)));
+        // A number that starts before the limit runs past it in full.
+        assert_eq!(next_number(s, 0, at + 1), Some((at, at + 6)));
+        // One starting at the limit is not found, nor any after a start past it.
+        assert_eq!(next_number(s, 0, at), None);
+        assert_eq!(next_number(s, at + 6, at + 1), None);
+        let three = s.find('3').unwrap();
+        assert_eq!(next_number(s, at + 6, s.len()), Some((three, three + 1)));
+        assert_eq!(number_at(s, at), Some((12500.0, at + 6)));
+        assert_eq!(number_at(s, at - 1), None);
+    }
 }
