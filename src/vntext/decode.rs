@@ -184,16 +184,23 @@ type LegacyReader = fn(&[u8]) -> String;
 /// Bytes of a legacy page scored to choose its table (about 300 words).
 const LEGACY_SAMPLE_BYTES: usize = 1536;
 
-/// The legacy tables that can read `bytes`, each with its reader. Windows-1258
-/// leaves some bytes undefined, so it is out when the page has one of them.
+/// The legacy tables that can read `bytes`, each with its reader.
 fn legacy_readings(bytes: &[u8]) -> Vec<(&'static str, LegacyReader)> {
     let mut readings: Vec<(&'static str, LegacyReader)> = Vec::with_capacity(3);
-    if !WINDOWS_1258.decode(bytes).2 {
+    if windows_1258_reads_cleanly(bytes) {
         readings.push(("windows-1258", |b| WINDOWS_1258.decode(b).0.into_owned()));
     }
     readings.push(("tcvn3", super::legacy::decode_tcvn3));
     readings.push(("vni", super::legacy::decode_vni));
     readings
+}
+
+/// Whether encoding_rs reads `bytes` as Windows-1258 without an error. Its
+/// table (WHATWG's) gives every byte a meaning, so only a byte order mark can
+/// spoil it: `decode` then reads UTF-8 or UTF-16 instead, and that reading is
+/// checked. Without one, the page is not decoded just to learn that.
+fn windows_1258_reads_cleanly(bytes: &[u8]) -> bool {
+    encoding_rs::Encoding::for_bom(bytes).is_none() || !WINDOWS_1258.decode(bytes).2
 }
 
 /// Encodes text the way Windows-1258 stores it: letters with hats precomposed,
@@ -321,6 +328,17 @@ mod tests {
             assert_eq!(d.encoding, name);
             assert!(d.text.contains(text), "{name}: {}", &d.text[d.text.len() - 200..]);
         }
+    }
+
+    #[test]
+    fn windows_1258_is_clean_unless_a_bom_switches_the_reading() {
+        let every_byte: Vec<u8> = (0..=255u8).collect();
+        assert!(!WINDOWS_1258.decode(&every_byte).2);
+        assert!(windows_1258_reads_cleanly(&every_byte));
+        // A UTF-8 byte order mark, then bytes that are not UTF-8.
+        let bom_then_legacy = b"\xEF\xBB\xBFTh\xF4n \xB6\xC3ng";
+        assert!(WINDOWS_1258.decode(bom_then_legacy).2);
+        assert!(!windows_1258_reads_cleanly(bom_then_legacy));
     }
 
     #[test]
