@@ -2,7 +2,6 @@
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
@@ -10,71 +9,48 @@ use crate::config::{BodyFormat, JsonlFields};
 use crate::error::{Error, Result};
 use crate::model::{stable_id, Format, RecordMeta, SourceDocument};
 
-/// A file found under the input root, not yet read. The path is not stored
-/// beside the source: it is the shared root joined with the source, unless
-/// that would not give it back.
+/// A file found under the input root, not yet read.
 #[derive(Debug, Clone)]
 pub struct InputFile {
-    root: Arc<Path>,
+    path: PathBuf,
     /// The path under the input root, with `/` between folders.
     pub source: String,
     pub size: u64,
     /// Modification time, nanoseconds since the epoch (0 when unknown).
     pub mtime_ns: i64,
-    /// The path, when `root` joined with `source` is not it (a name that is
-    /// not UTF-8, a folder error outside the root).
-    path_override: Option<Box<Path>>,
 }
 
 impl InputFile {
     /// The file at `path`, known as `source`.
     pub fn new(path: PathBuf, source: String, size: u64, mtime_ns: i64) -> InputFile {
-        let root: Option<Arc<Path>> = path
-            .to_str()
-            .and_then(|p| p.strip_suffix(source.as_str()))
-            .filter(|r| r.is_empty() || r.ends_with('/'))
-            .map(|r| Arc::from(Path::new(r)));
-        InputFile::under(root, path, source, size, mtime_ns)
-    }
-
-    fn under(root: Option<Arc<Path>>, path: PathBuf, source: String, size: u64, mtime_ns: i64) -> InputFile {
-        let (root, path_override) = match root {
-            Some(root) if root.join(&source) == path => (root, None),
-            _ => (Arc::from(Path::new("")), Some(path.into_boxed_path())),
-        };
         InputFile {
-            root,
+            path,
             source,
             size,
             mtime_ns,
-            path_override,
         }
     }
 
     /// Where the file is.
-    pub fn path(&self) -> PathBuf {
-        match &self.path_override {
-            Some(p) => p.to_path_buf(),
-            None => self.root.join(&self.source),
-        }
+    pub fn path(&self) -> &Path {
+        &self.path
     }
 }
 
-/// A file's facts in a file of records (a run's plan), with its whole path:
-/// read back, it is one of a chunk, not one of a million sharing a root.
+/// A file's facts in a file of records (a run's plan).
 impl crate::spill::Codec for InputFile {
     fn encode(&self, e: &mut crate::spill::Encoder) {
         e.str(&self.source);
         e.u64(self.size);
         e.i64(self.mtime_ns);
-        e.bytes(&path_bytes(&self.path()));
+        e.bytes(&path_bytes(&self.path));
     }
 
     fn decode(d: &mut crate::spill::Decoder) -> std::result::Result<InputFile, crate::spill::DecodeError> {
         let source = d.str()?;
         let (size, mtime_ns) = (d.u64()?, d.i64()?);
         let path = path_from_bytes(d.bytes()?);
-        Ok(InputFile::under(None, path, source, size, mtime_ns))
+        Ok(InputFile::new(path, source, size, mtime_ns))
     }
 }
 
@@ -117,7 +93,6 @@ pub fn walk(root: &Path) -> Result<impl Iterator<Item = InputFile>> {
     if !root.is_dir() {
         return Err(Error::NoInput(root.to_path_buf()));
     }
-    let shared: Arc<Path> = Arc::from(root);
     let root = root.to_path_buf();
     let entries = walkdir::WalkDir::new(&root)
         .follow_links(true)
@@ -129,7 +104,7 @@ pub fn walk(root: &Path) -> Result<impl Iterator<Item = InputFile>> {
                 // An unreadable folder entry: reported as a file that cannot be read.
                 let path = e.path().map_or_else(|| root.clone(), Path::to_path_buf);
                 let source = relative(&root, &path);
-                return Some(InputFile::under(Some(shared.clone()), path, source, 0, 0));
+                return Some(InputFile::new(path, source, 0, 0));
             }
         };
         let name = entry.file_name().to_string_lossy();
@@ -141,7 +116,7 @@ pub fn walk(root: &Path) -> Result<impl Iterator<Item = InputFile>> {
         let mtime = meta.as_ref().map_or(0, mtime_ns);
         let path = entry.path().to_path_buf();
         let source = relative(&root, &path);
-        Some(InputFile::under(Some(shared.clone()), path, source, size, mtime))
+        Some(InputFile::new(path, source, size, mtime))
     }))
 }
 
@@ -274,7 +249,7 @@ fn read_file(file: &InputFile, settings: &ReadSettings, file_hash: &mut String) 
         max_bytes
     };
     if file.size > file_limit {
-        doc.content_sha256 = hash_file(&file.path()).unwrap_or_default();
+        doc.content_sha256 = hash_file(file.path()).unwrap_or_default();
         file_hash.clone_from(&doc.content_sha256);
         doc.rejected = Some(format!(
             "the file is {} bytes, above the limit of {} bytes (input.max_file_bytes)",
@@ -447,7 +422,6 @@ mod tests {
     #[test]
     fn a_file_gives_back_its_path() {
         let f = InputFile::new(PathBuf::from("/crawl/pages/a/b.txt"), "a/b.txt".into(), 1, 0);
-        assert!(f.path_override.is_none());
         assert_eq!(f.path(), Path::new("/crawl/pages/a/b.txt"));
         // A source that is not the end of the path: the path is kept as is.
         let f = InputFile::new(PathBuf::from("/crawl/x.txt"), "y.txt".into(), 1, 0);

@@ -108,7 +108,7 @@ pub fn plan(
         let hash = match (same_stat && !verify, before) {
             (true, Some(b)) => b.content_sha256,
             (_, None) => None,
-            _ => ingest::hash_file(&f.path())
+            _ => ingest::hash_file(f.path())
                 .ok()
                 .and_then(|h| state::sha256_from_hex(&h)),
         };
