@@ -15,8 +15,9 @@ use crate::error::{Error, Result};
 use crate::model::Extraction;
 use crate::staging::StagingDir;
 
-/// What a run knew of one input file. A run holds one per input file, so the
-/// hashes are kept as bytes (written as hex digits in `files.json`).
+/// What a run knew of one input file. The next run loads one per file of
+/// this run to compare against, so the hashes are kept as bytes (written as
+/// hex digits in `files.json`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileState {
     pub size: u64,
