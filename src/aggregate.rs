@@ -11,8 +11,8 @@
 use std::cmp::Ordering;
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{BufRead, BufReader, BufWriter, Write};
-use std::path::PathBuf;
+use std::io::{BufRead, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 
@@ -120,21 +120,159 @@ impl Tables {
 /// meeting names a province gets its ids at once; a page without one waits
 /// until every page has been seen, because its names join the single province
 /// they are known in, if there is exactly one.
-#[derive(Debug, Default)]
+///
+/// What is learned is a list of (name hash, province) pairs, not a map: a
+/// name is needed again only if a waiting page carries it, so the pairs are
+/// sorted and folded a bounded batch at a time, and with a spill folder the
+/// batches go to disk as sorted runs. Only when the first waiting page asks
+/// are the runs merged into one file of fixed-size records, searched through
+/// a sparse index; a run with no waiting page never merges them. Memory stays
+/// the same whatever the number of names.
+#[derive(Debug)]
 pub struct PersonIds {
-    /// A hash of the canonical name → the province it was seen in, or
-    /// [`MANY_PROVINCES`]. Sixteen bytes a name, where the names themselves
-    /// would take a hundred: this map lives for the whole run. Two names share
-    /// a hash with a chance of about n²/2⁶⁵ (10⁻⁷ at three million names), and
-    /// the only effect would be a province-less page's name left without one.
-    provinces_of: HashMap<u64, u16>,
-    /// Canonical provinces, by their number in `provinces_of`.
+    /// Names learned since the last fold, unsorted after `folded` of them.
+    learned: Vec<NameProvince>,
+    /// How many of `learned`, from the start, are sorted and folded.
+    folded: usize,
+    /// Names `learned` may hold before it is folded (and, with a spill folder,
+    /// written out as a run).
+    batch: usize,
+    /// The spill folder and the sorted runs written to it so far.
+    spill: Option<NameRuns>,
+    /// Everything learned, sorted, once the first waiting page asks.
+    sealed: Option<NameTable>,
+    /// Canonical provinces, by their number in a [`NameProvince`].
     provinces: Vec<String>,
     province_index: HashMap<String, u16>,
 }
 
+impl Default for PersonIds {
+    fn default() -> Self {
+        PersonIds::new(None, NAMES_IN_MEMORY)
+    }
+}
+
+/// Names learned before a fold when nothing spills (the batch then doubles as
+/// the folded names grow).
+const NAMES_IN_MEMORY: usize = 1 << 16;
+
 /// A name seen in more than one province.
 const MANY_PROVINCES: u16 = u16::MAX;
+
+/// A name (a 64-bit hash of its canonical form) and the province it was seen
+/// in, or [`MANY_PROVINCES`]. Sixteen bytes where the name would take a
+/// hundred. Two names share a hash with a chance of about n²/2⁶⁵ (10⁻⁷ at three
+/// million names), and the only effect would be a province-less page's name
+/// left without one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct NameProvince {
+    name: u64,
+    province: u16,
+}
+
+impl Codec for NameProvince {
+    fn encode(&self, e: &mut Encoder) {
+        e.u64(self.name);
+        e.i32(i32::from(self.province));
+    }
+    fn decode(d: &mut Decoder) -> std::result::Result<Self, DecodeError> {
+        let name = d.u64()?;
+        let province = u16::try_from(d.i32()?).map_err(|_| DecodeError)?;
+        Ok(NameProvince { name, province })
+    }
+}
+
+impl Record for NameProvince {
+    fn key_cmp(&self, other: &Self) -> Ordering {
+        self.name.cmp(&other.name)
+    }
+    fn merge(&mut self, later: Self) {
+        if later.province != self.province {
+            self.province = MANY_PROVINCES;
+        }
+    }
+}
+
+/// Sorts names and folds the repeats of each into one.
+fn fold_names(names: &mut Vec<NameProvince>) {
+    names.sort_unstable_by_key(|n| n.name);
+    names.dedup_by(|later, kept| {
+        if later.name != kept.name {
+            return false;
+        }
+        kept.merge(*later);
+        true
+    });
+}
+
+#[derive(Debug)]
+struct NameRuns {
+    dir: PathBuf,
+    runs: Vec<PathBuf>,
+    written: usize,
+}
+
+/// Every learned name, sorted and folded: in memory, or in a file of
+/// [`NAME_RECORD`]-byte records with the first name of each block of
+/// [`NAME_BLOCK`] records kept in memory.
+#[derive(Debug)]
+enum NameTable {
+    Memory(Vec<NameProvince>),
+    File {
+        path: PathBuf,
+        file: File,
+        records: usize,
+        block_starts: Vec<u64>,
+        /// The last block read, by number: pages from one unit repeat names.
+        cached: Option<(usize, Vec<NameProvince>)>,
+    },
+}
+
+const NAME_RECORD: usize = 10;
+const NAME_BLOCK: usize = 512;
+
+impl NameTable {
+    fn province(&mut self, name: u64) -> Result<Option<u16>> {
+        let find = |names: &[NameProvince]| {
+            names
+                .binary_search_by_key(&name, |n| n.name)
+                .ok()
+                .map(|i| names[i].province)
+        };
+        match self {
+            NameTable::Memory(names) => Ok(find(names)),
+            NameTable::File {
+                path,
+                file,
+                records,
+                block_starts,
+                cached,
+            } => {
+                let block = match block_starts.partition_point(|&first| first <= name) {
+                    0 => return Ok(None),
+                    i => i - 1,
+                };
+                if cached.as_ref().is_none_or(|(b, _)| *b != block) {
+                    let start = block * NAME_BLOCK;
+                    let n = NAME_BLOCK.min(*records - start);
+                    let mut bytes = vec![0u8; n * NAME_RECORD];
+                    file.seek(SeekFrom::Start((start * NAME_RECORD) as u64))
+                        .and_then(|_| file.read_exact(&mut bytes))
+                        .map_err(Error::reading(path))?;
+                    let names = bytes
+                        .chunks_exact(NAME_RECORD)
+                        .map(|r| NameProvince {
+                            name: u64::from_le_bytes(r[..8].try_into().expect("8 bytes")),
+                            province: u16::from_le_bytes(r[8..].try_into().expect("2 bytes")),
+                        })
+                        .collect();
+                    *cached = Some((block, names));
+                }
+                Ok(cached.as_ref().and_then(|(_, names)| find(names)))
+            }
+        }
+    }
+}
 
 fn province_of(x: &Extraction) -> Option<&str> {
     x.meeting.as_ref().and_then(|m| m.province.as_deref())
@@ -149,6 +287,24 @@ fn name_hash(key: &str) -> u64 {
 }
 
 impl PersonIds {
+    /// Ids that fold `batch` learned names at a time, and write them as runs
+    /// to `spill_dir` when there is one (it must exist; the caller removes it).
+    fn new(spill_dir: Option<PathBuf>, batch: usize) -> PersonIds {
+        PersonIds {
+            learned: Vec::new(),
+            folded: 0,
+            batch: batch.max(1),
+            spill: spill_dir.map(|dir| NameRuns {
+                dir,
+                runs: Vec::new(),
+                written: 0,
+            }),
+            sealed: None,
+            provinces: Vec::new(),
+            province_index: HashMap::new(),
+        }
+    }
+
     /// True when the page's ids can only be given once every page is seen.
     pub fn must_wait(x: &Extraction) -> bool {
         province_of(x).is_none()
@@ -156,13 +312,21 @@ impl PersonIds {
     }
 
     /// Learns the provinces of a page's names (pages with a province only).
-    pub fn learn(&mut self, x: &Extraction) {
-        let Some(p) = province_of(x) else { return };
-        if x.mentions.is_empty() {
-            return;
+    /// Every page must be learned before the first waiting page's ids are
+    /// asked for.
+    pub fn learn(&mut self, x: &Extraction) -> Result<()> {
+        match province_of(x) {
+            Some(p) if !x.mentions.is_empty() => {
+                self.learn_names(p, x.mentions.iter().map(|m| m.name.as_str()))
+            }
+            _ => Ok(()),
         }
-        let p = canonical_key(p);
-        let p = match self.province_index.get(&p) {
+    }
+
+    fn learn_names<'a>(&mut self, province: &str, names: impl Iterator<Item = &'a str>) -> Result<()> {
+        debug_assert!(self.sealed.is_none(), "a page learned after ids were asked");
+        let p = canonical_key(province);
+        let province = match self.province_index.get(&p) {
             Some(&i) => i,
             // Past u16's room (there are 63 provinces; this is text gone
             // wrong), a name counts as seen in many: it gets no province.
@@ -174,42 +338,127 @@ impl PersonIds {
                 i
             }
         };
-        for m in &x.mentions {
-            let known = self
-                .provinces_of
-                .entry(name_hash(&canonical_key(&m.name)))
-                .or_insert(p);
-            if *known != p {
-                *known = MANY_PROVINCES;
-            }
+        for name in names {
+            self.learned.push(NameProvince {
+                name: name_hash(&canonical_key(name)),
+                province,
+            });
         }
+        if self.learned.len() - self.folded >= self.batch {
+            self.fold()?;
+        }
+        Ok(())
     }
 
-    fn id_for(&self, name: &str, province: Option<&str>) -> String {
+    /// Folds what was learned since the last fold: onto the names in memory,
+    /// or, with a spill folder, into a new run on disk.
+    fn fold(&mut self) -> Result<()> {
+        fold_names(&mut self.learned);
+        match &mut self.spill {
+            Some(s) => {
+                spill_table(
+                    &s.dir,
+                    "names",
+                    &mut s.runs,
+                    &mut s.written,
+                    self.learned.drain(..),
+                )?;
+                self.folded = 0;
+            }
+            None => {
+                self.folded = self.learned.len();
+                // Amortized: fold again once as many new names have come.
+                self.batch = self.batch.max(self.folded);
+            }
+        }
+        Ok(())
+    }
+
+    /// Everything learned, sorted, made the first time a waiting page asks.
+    fn table(&mut self) -> Result<&mut NameTable> {
+        if self.sealed.is_none() {
+            let table = match &mut self.spill {
+                Some(s) if !s.runs.is_empty() => {
+                    let mut rest = std::mem::take(&mut self.learned);
+                    fold_names(&mut rest);
+                    let path = s.dir.join("names.sorted");
+                    let mut merge = Merge::new(&s.runs, rest)?;
+                    let (records, block_starts) = write_name_table(&path, || merge.next_record())?;
+                    for old in s.runs.drain(..) {
+                        std::fs::remove_file(&old).map_err(Error::writing(&old))?;
+                    }
+                    NameTable::File {
+                        file: File::open(&path).map_err(Error::reading(&path))?,
+                        path,
+                        records,
+                        block_starts,
+                        cached: None,
+                    }
+                }
+                _ => {
+                    let mut names = std::mem::take(&mut self.learned);
+                    fold_names(&mut names);
+                    NameTable::Memory(names)
+                }
+            };
+            self.sealed = Some(table);
+        }
+        Ok(self.sealed.as_mut().expect("sealed above"))
+    }
+
+    /// The single province a canonical name was seen in, if there is one.
+    fn province_known(&mut self, key: &str) -> Result<Option<&str>> {
+        Ok(match self.table()?.province(name_hash(key))? {
+            Some(i) if i != MANY_PROVINCES => Some(&self.provinces[i as usize]),
+            _ => None,
+        })
+    }
+
+    fn id_for(&mut self, name: &str, province: Option<&str>) -> Result<String> {
         let key = canonical_key(name);
         let p = match province {
             Some(p) => p,
-            None => match self.provinces_of.get(&name_hash(&key)) {
-                Some(&i) if i != MANY_PROVINCES => &self.provinces[i as usize],
-                _ => "",
-            },
+            None => self.province_known(&key)?.unwrap_or(""),
         };
-        stable_id(&["person", &key, p])
+        Ok(stable_id(&["person", &key, p]))
     }
 
     /// Sets the ids of a page's mentions and named award recipients.
-    pub fn assign(&self, x: &mut Extraction) {
+    pub fn assign(&mut self, x: &mut Extraction) -> Result<()> {
         let province = province_of(x).map(canonical_key);
         let province = province.as_deref();
         for m in &mut x.mentions {
-            m.person_id = self.id_for(&m.name, province);
+            m.person_id = self.id_for(&m.name, province)?;
         }
         for a in &mut x.awards {
             if let Some(n) = &a.person_name {
-                a.person_id = Some(self.id_for(n, province));
+                a.person_id = Some(self.id_for(n, province)?);
             }
         }
+        Ok(())
     }
+}
+
+/// Writes merged names as fixed-size records (name, then province, little
+/// endian); returns how many, and the first name of each block.
+fn write_name_table(
+    path: &Path,
+    mut next: impl FnMut() -> Result<Option<NameProvince>>,
+) -> Result<(usize, Vec<u64>)> {
+    let file = File::create(path).map_err(Error::writing(path))?;
+    let mut w = BufWriter::with_capacity(1 << 16, file);
+    let (mut records, mut block_starts) = (0, Vec::new());
+    while let Some(n) = next()? {
+        if records % NAME_BLOCK == 0 {
+            block_starts.push(n.name);
+        }
+        records += 1;
+        w.write_all(&n.name.to_le_bytes())
+            .and_then(|_| w.write_all(&n.province.to_le_bytes()))
+            .map_err(Error::writing(path))?;
+    }
+    w.flush().map_err(Error::writing(path))?;
+    Ok((records, block_starts))
 }
 
 /// Sort key of a row: meeting date (unknown first), then its place in the run.
@@ -803,6 +1052,11 @@ impl Aggregator {
         let path = spill.dir.join("waiting.jsonl");
         let file = File::create(&path).map_err(Error::writing(&path))?;
         Ok(Aggregator {
+            // The names' batch takes a 64th of the roll-ups' budget.
+            ids: PersonIds::new(
+                Some(spill.dir.clone()),
+                spill.budget_bytes / 64 / std::mem::size_of::<NameProvince>(),
+            ),
             waiting: Waiting::File {
                 writer: BufWriter::new(file),
                 path,
@@ -815,7 +1069,7 @@ impl Aggregator {
     pub fn add(&mut self, mut x: Extraction) -> Result<Option<Extraction>> {
         let seq = self.seen;
         self.seen += 1;
-        self.ids.learn(&x);
+        self.ids.learn(&x)?;
         if PersonIds::must_wait(&x) {
             match &mut self.waiting {
                 Waiting::Memory(v) => v.push((seq, x)),
@@ -828,7 +1082,7 @@ impl Aggregator {
             }
             return Ok(None);
         }
-        self.ids.assign(&mut x);
+        self.ids.assign(&mut x)?;
         self.add_to_rollups(seq, &x)?;
         Ok(Some(x))
     }
@@ -885,7 +1139,7 @@ impl Aggregator {
         let mut batch = Tables::default();
         let waiting = std::mem::replace(&mut self.waiting, Waiting::Memory(Vec::new()));
         let mut take_page = |agg: &mut Aggregator, seq: u64, mut x: Extraction| -> Result<()> {
-            agg.ids.assign(&mut x);
+            agg.ids.assign(&mut x)?;
             agg.add_to_rollups(seq, &x)?;
             batch.push_page(x);
             if batch.documents.len() >= 512 {
@@ -977,4 +1231,112 @@ pub fn aggregate(mut extractions: Vec<Extraction>) -> Result<Tables> {
         Ok(())
     })?;
     Ok(t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A page's province and the names on it.
+    type Page = (&'static str, Vec<String>);
+
+    /// Learns pages of (province, names), then asks for each name's province.
+    fn provinces(ids: &mut PersonIds, pages: &[Page], ask: &[String]) -> Vec<Option<String>> {
+        for (p, names) in pages {
+            ids.learn_names(p, names.iter().map(String::as_str)).unwrap();
+        }
+        ask.iter()
+            .map(|n| ids.province_known(&canonical_key(n)).unwrap().map(str::to_string))
+            .collect()
+    }
+
+    /// Three thousand people in Hà Nội, the first hundred of them also seen in
+    /// Nghệ An; the name of someone never learned.
+    fn pages() -> (Vec<Page>, Vec<String>, Vec<Option<String>>) {
+        let name = |i: usize| format!("Nguyễn Văn {i}");
+        let mut pages = Vec::new();
+        for chunk in (0..3000).collect::<Vec<_>>().chunks(7) {
+            pages.push(("Hà Nội", chunk.iter().map(|&i| name(i)).collect()));
+            // Every name comes twice from the same province: no fold to "many".
+            pages.push(("Hà Nội", chunk.iter().map(|&i| name(i)).collect()));
+        }
+        pages.push(("Nghệ An", (0..100).map(name).collect()));
+        let mut ask: Vec<String> = (0..3000).step_by(37).map(name).collect();
+        ask.push("Trần Thị Chưa Thấy".to_string());
+        let expected = ask
+            .iter()
+            .map(|n| {
+                let i: Option<usize> = n.strip_prefix("Nguyễn Văn ").and_then(|i| i.parse().ok());
+                match i {
+                    Some(i) if i >= 100 => Some(canonical_key("Hà Nội")),
+                    _ => None,
+                }
+            })
+            .collect();
+        (pages, ask, expected)
+    }
+
+    #[test]
+    fn names_in_memory_join_their_single_province() {
+        let (pages, ask, expected) = pages();
+        // A small batch: folded many times over.
+        let mut ids = PersonIds::new(None, 50);
+        let got = provinces(&mut ids, &pages, &ask);
+        assert_eq!(got, expected);
+        assert!(matches!(ids.sealed, Some(NameTable::Memory(ref v)) if v.len() == 3000));
+    }
+
+    #[test]
+    fn names_spilled_to_runs_give_the_same_provinces() {
+        let (pages, ask, expected) = pages();
+        let dir = tempfile::tempdir().unwrap();
+        // About 50 names a run: over 100 runs, so the 64-run merge happens on
+        // the way.
+        let mut ids = PersonIds::new(Some(dir.path().to_path_buf()), 50);
+        let got = provinces(&mut ids, &pages, &ask);
+        assert_eq!(got, expected);
+        match &ids.sealed {
+            Some(NameTable::File {
+                records,
+                block_starts,
+                ..
+            }) => {
+                assert_eq!(*records, 3000);
+                assert_eq!(block_starts.len(), 3000_usize.div_ceil(NAME_BLOCK));
+            }
+            other => panic!("expected a file table, got {other:?}"),
+        }
+        // The runs are gone once merged; the table is all that is left.
+        let left: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        assert_eq!(left, ["names.sorted"]);
+        // 3000 names, 10 bytes each.
+        assert_eq!(
+            std::fs::metadata(dir.path().join("names.sorted")).unwrap().len(),
+            30_000
+        );
+    }
+
+    #[test]
+    fn a_name_in_two_provinces_folds_to_many_across_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ids = PersonIds::new(Some(dir.path().to_path_buf()), 1);
+        let one = |n: &str| vec![n.to_string()];
+        let got = provinces(
+            &mut ids,
+            &[
+                ("Hà Nội", one("Lê Văn A")),
+                ("Hà Nội", one("Lê Thị B")),
+                ("Nghệ An", one("Lê Văn A")),
+            ],
+            &[
+                "Lê Văn A".to_string(),
+                "Lê Thị B".to_string(),
+                "Lê Văn C".to_string(),
+            ],
+        );
+        assert_eq!(got, [None, Some(canonical_key("Hà Nội")), None]);
+    }
 }
