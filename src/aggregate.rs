@@ -126,8 +126,10 @@ impl Tables {
 /// sorted and folded a bounded batch at a time, and with a spill folder the
 /// batches go to disk as sorted runs. Only when the first waiting page asks
 /// are the runs merged into one file of fixed-size records, searched through
-/// a sparse index; a run with no waiting page never merges them. Memory stays
-/// the same whatever the number of names.
+/// a sparse index; a run with no waiting page never merges them. With a spill
+/// folder, memory stays the same whatever the number of names (the batch, up
+/// to twice its size as a Vec grows, and an 8-byte index entry per 512 names);
+/// without one (`hoinghi aggregate`, tests) the folded names stay in memory.
 #[derive(Debug)]
 pub struct PersonIds {
     /// Names learned since the last fold, unsorted after `folded` of them.
@@ -160,8 +162,8 @@ const NAMES_IN_MEMORY: usize = 1 << 16;
 const MANY_PROVINCES: u16 = u16::MAX;
 
 /// A name (a 64-bit hash of its canonical form) and the province it was seen
-/// in, or [`MANY_PROVINCES`]. Sixteen bytes where the name would take a
-/// hundred. Two names share a hash with a chance of about n²/2⁶⁵ (10⁻⁷ at three
+/// in, or [`MANY_PROVINCES`]. Sixteen bytes in memory (16 in a run, 10 in the
+/// merged table) where the name would take a hundred. Two names share a hash with a chance of about n²/2⁶⁵ (10⁻⁷ at three
 /// million names), and the only effect would be a province-less page's name
 /// left without one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -223,13 +225,17 @@ enum NameTable {
         file: File,
         records: usize,
         block_starts: Vec<u64>,
-        /// The last block read, by number: pages from one unit repeat names.
-        cached: Option<(usize, Vec<NameProvince>)>,
+        /// Blocks read so far, by number, up to [`CACHED_BLOCKS`]: a page's
+        /// names fall in blocks far apart (they are sorted by hash), but the
+        /// pages of one unit repeat names.
+        cached: HashMap<usize, Vec<NameProvince>>,
     },
 }
 
 const NAME_RECORD: usize = 10;
 const NAME_BLOCK: usize = 512;
+/// Blocks of the name table kept in memory (8 KB each), at most.
+const CACHED_BLOCKS: usize = 64;
 
 impl NameTable {
     fn province(&mut self, name: u64) -> Result<Option<u16>> {
@@ -252,7 +258,10 @@ impl NameTable {
                     0 => return Ok(None),
                     i => i - 1,
                 };
-                if cached.as_ref().is_none_or(|(b, _)| *b != block) {
+                if !cached.contains_key(&block) {
+                    if cached.len() >= CACHED_BLOCKS {
+                        cached.clear();
+                    }
                     let start = block * NAME_BLOCK;
                     let n = NAME_BLOCK.min(*records - start);
                     let mut bytes = vec![0u8; n * NAME_RECORD];
@@ -266,9 +275,9 @@ impl NameTable {
                             province: u16::from_le_bytes(r[8..].try_into().expect("2 bytes")),
                         })
                         .collect();
-                    *cached = Some((block, names));
+                    cached.insert(block, names);
                 }
-                Ok(cached.as_ref().and_then(|(_, names)| find(names)))
+                Ok(cached.get(&block).and_then(|names| find(names)))
             }
         }
     }
@@ -392,7 +401,7 @@ impl PersonIds {
                         path,
                         records,
                         block_starts,
-                        cached: None,
+                        cached: HashMap::new(),
                     }
                 }
                 _ => {
@@ -1317,6 +1326,69 @@ mod tests {
             std::fs::metadata(dir.path().join("names.sorted")).unwrap().len(),
             30_000
         );
+    }
+
+    #[test]
+    fn names_left_in_the_batch_and_at_block_edges_are_found() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ids = PersonIds::new(Some(dir.path().to_path_buf()), 40);
+        let name = |i: usize| format!("Phạm Thị {i}");
+        // 2000 names in Thái Bình, 10 a page: 50 runs of 40; names 0-9 also
+        // in Nam Định, in the first run.
+        for page in 0..200 {
+            let names: Vec<String> = (page * 10..page * 10 + 10).map(name).collect();
+            ids.learn_names("Thái Bình", names.iter().map(String::as_str))
+                .unwrap();
+            if page == 3 {
+                let names: Vec<String> = (0..10).map(name).collect();
+                ids.learn_names("Nam Định", names.iter().map(String::as_str))
+                    .unwrap();
+            }
+        }
+        // The last names stay in the batch (fewer than 40 since the last run):
+        // one known only there, and one that folds with a run to "many".
+        ids.learn_names("Hà Nam", ["Vũ Văn Cuối"].into_iter()).unwrap();
+        ids.learn_names("Hà Nam", [name(1999).as_str()].into_iter())
+            .unwrap();
+        assert!(!ids.learned.is_empty() && ids.spill.as_ref().unwrap().runs.len() > 1);
+        let hanam = Some(canonical_key("Hà Nam"));
+        let thaibinh = Some(canonical_key("Thái Bình"));
+        let ask =
+            |ids: &mut PersonIds, n: &str| ids.province_known(&canonical_key(n)).unwrap().map(str::to_string);
+        assert_eq!(ask(&mut ids, "Vũ Văn Cuối"), hanam);
+        assert_eq!(ask(&mut ids, &name(1999)), None);
+        assert_eq!(ask(&mut ids, &name(5)), None);
+        assert_eq!(ask(&mut ids, &name(500)), thaibinh);
+        // Straight at the table: every block's first name, one below the
+        // first, one above the last.
+        let table = ids.table().unwrap();
+        let NameTable::File {
+            block_starts,
+            records,
+            ..
+        } = table
+        else {
+            panic!("expected a file table");
+        };
+        assert_eq!(*records, 2001);
+        let starts = block_starts.clone();
+        assert_eq!(starts.len(), 4);
+        for first in &starts {
+            assert!(table.province(*first).unwrap().is_some(), "block start {first:x}");
+        }
+        let all: Vec<u64> = (0..2000)
+            .map(|i| name_hash(&canonical_key(&name(i))))
+            .chain([name_hash(&canonical_key("Vũ Văn Cuối"))])
+            .collect();
+        let (lo, hi) = (*all.iter().min().unwrap(), *all.iter().max().unwrap());
+        assert_eq!(starts[0], lo);
+        assert!(table.province(hi).unwrap().is_some());
+        if lo > 0 {
+            assert_eq!(table.province(lo - 1).unwrap(), None);
+        }
+        if hi < u64::MAX {
+            assert_eq!(table.province(hi + 1).unwrap(), None);
+        }
     }
 
     #[test]
