@@ -389,60 +389,66 @@ const DOT_ABBREVIATIONS: &[&str] = &[
 ];
 
 /// Sentence spans (byte offsets) within one line.
+///
+/// A sentence ends at a run of end marks (". ! ? …", with closing quotes and
+/// brackets) followed by the end of the line, or by a space and a capital, a
+/// digit or an opening quote, or directly by a capital and a lowercase letter
+/// ("hiệu quả.Công tác", a missing space). A lone dot after an abbreviation
+/// ("TP.") ends nothing. The line is searched for end marks, not walked a char
+/// at a time: this runs on every line of every page.
 pub fn split_sentences(line: &str) -> Vec<(usize, usize)> {
-    let chars: Vec<(usize, char)> = line.char_indices().collect();
+    const END_MARKS: [char; 4] = ['.', '!', '?', '…'];
     let mut out = Vec::new();
     let mut start = 0usize;
-    let mut i = 0usize;
-    while i < chars.len() {
-        let (b, c) = chars[i];
-        if matches!(c, '.' | '!' | '?' | '…') {
-            // Take the whole run of end marks ("…." "?!").
-            let mut j = i;
-            while j + 1 < chars.len()
-                && matches!(chars[j + 1].1, '.' | '!' | '?' | '…' | '"' | '”' | '’' | ')')
-            {
-                j += 1;
+    let mut pos = 0usize;
+    while let Some(off) = line[pos..].find(END_MARKS) {
+        let b = pos + off;
+        let before = &line[..b];
+        let mut rest = line[b..].chars();
+        let c = rest.next().unwrap_or('.');
+        let mut end = b + c.len_utf8();
+        // Take the whole run of end marks ("…." "?!").
+        let mut single = true;
+        for n in rest.by_ref() {
+            if !matches!(n, '.' | '!' | '?' | '…' | '"' | '”' | '’' | ')') {
+                break;
             }
-            let end = chars[j].0 + chars[j].1.len_utf8();
-            let next = chars.get(j + 1).map(|x| x.1);
-            let after_next = chars.get(j + 2).map(|x| x.1);
-            let word_before: String = line[..b]
-                .chars()
-                .rev()
-                .take_while(|c| c.is_alphanumeric())
-                .collect::<Vec<_>>()
-                .into_iter()
-                .rev()
-                .collect();
-            let is_abbrev = c == '.' && i == j && DOT_ABBREVIATIONS.contains(&word_before.as_str());
-            let prev = if i > 0 { Some(chars[i - 1].1) } else { None };
-            let boundary = match next {
-                None => true,
-                Some(' ') => {
-                    !is_abbrev
-                        && after_next.is_some_and(|a| {
-                            a.is_uppercase()
-                                || a.is_ascii_digit()
-                                || matches!(a, '"' | '“' | '‘' | '(' | '-' | '–' | '/')
-                        })
-                }
-                // "hiệu quả.Công tác": a missing space after a full stop.
-                Some(n) if n.is_uppercase() => {
-                    !is_abbrev
-                        && (prev == Some(' ') || prev.is_some_and(char::is_lowercase))
-                        && after_next.is_some_and(char::is_lowercase)
-                }
-                _ => false,
-            };
-            if boundary {
-                push_trimmed(line, start, end, &mut out);
-                start = end;
-            }
-            i = j + 1;
-            continue;
+            end += n.len_utf8();
+            single = false;
         }
-        i += 1;
+        let mut after = line[end..].chars();
+        let (next, after_next) = (after.next(), after.next());
+        let word_start = before
+            .char_indices()
+            .rev()
+            .take_while(|(_, c)| c.is_alphanumeric())
+            .last()
+            .map_or(b, |(i, _)| i);
+        let is_abbrev = c == '.' && single && DOT_ABBREVIATIONS.contains(&&before[word_start..]);
+        let prev = before.chars().next_back();
+        let boundary = match next {
+            None => true,
+            Some(' ') => {
+                !is_abbrev
+                    && after_next.is_some_and(|a| {
+                        a.is_uppercase()
+                            || a.is_ascii_digit()
+                            || matches!(a, '"' | '“' | '‘' | '(' | '-' | '–' | '/')
+                    })
+            }
+            // "hiệu quả.Công tác": a missing space after a full stop.
+            Some(n) if n.is_uppercase() => {
+                !is_abbrev
+                    && (prev == Some(' ') || prev.is_some_and(char::is_lowercase))
+                    && after_next.is_some_and(char::is_lowercase)
+            }
+            _ => false,
+        };
+        if boundary {
+            push_trimmed(line, start, end, &mut out);
+            start = end;
+        }
+        pos = end;
     }
     push_trimmed(line, start, line.len(), &mut out);
     out
@@ -467,6 +473,81 @@ mod tests {
             .into_iter()
             .map(|(s, e)| &line[s..e])
             .collect()
+    }
+
+    /// The first, char-by-char reading of [`split_sentences`], kept as its
+    /// reference.
+    fn reference_split(line: &str) -> Vec<(usize, usize)> {
+        let chars: Vec<(usize, char)> = line.char_indices().collect();
+        let mut out = Vec::new();
+        let mut start = 0usize;
+        let mut i = 0usize;
+        while i < chars.len() {
+            let (b, c) = chars[i];
+            if matches!(c, '.' | '!' | '?' | '…') {
+                // Take the whole run of end marks ("…." "?!").
+                let mut j = i;
+                while j + 1 < chars.len()
+                    && matches!(chars[j + 1].1, '.' | '!' | '?' | '…' | '"' | '”' | '’' | ')')
+                {
+                    j += 1;
+                }
+                let end = chars[j].0 + chars[j].1.len_utf8();
+                let next = chars.get(j + 1).map(|x| x.1);
+                let after_next = chars.get(j + 2).map(|x| x.1);
+                let word_before: String = line[..b]
+                    .chars()
+                    .rev()
+                    .take_while(|c| c.is_alphanumeric())
+                    .collect::<Vec<_>>()
+                    .into_iter()
+                    .rev()
+                    .collect();
+                let is_abbrev = c == '.' && i == j && DOT_ABBREVIATIONS.contains(&word_before.as_str());
+                let prev = if i > 0 { Some(chars[i - 1].1) } else { None };
+                let boundary = match next {
+                    None => true,
+                    Some(' ') => {
+                        !is_abbrev
+                            && after_next.is_some_and(|a| {
+                                a.is_uppercase()
+                                    || a.is_ascii_digit()
+                                    || matches!(a, '"' | '“' | '‘' | '(' | '-' | '–' | '/')
+                            })
+                    }
+                    // "hiệu quả.Công tác": a missing space after a full stop.
+                    Some(n) if n.is_uppercase() => {
+                        !is_abbrev
+                            && (prev == Some(' ') || prev.is_some_and(char::is_lowercase))
+                            && after_next.is_some_and(char::is_lowercase)
+                    }
+                    _ => false,
+                };
+                if boundary {
+                    push_trimmed(line, start, end, &mut out);
+                    start = end;
+                }
+                i = j + 1;
+                continue;
+            }
+            i += 1;
+        }
+        push_trimmed(line, start, line.len(), &mut out);
+        out
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_mark_search_splits_as_the_char_walk_did(
+            parts in proptest::collection::vec(proptest::sample::select(vec![
+                "a", "b", "Công", "đ", "Ư", "1", "0", " ", " ", ".", ".", "!", "?", "…", "\"", "”", "’",
+                ")", "(", "“", "‘", "-", "–", "/", "TP", "Th.S", "ThS", "X", "ạ", "É",
+                "TP.", " TP.", "..", ".)", ". C", ".C", ". ", " Hà", "ế", "?!",
+            ]), 0..40)
+        ) {
+            let line: String = parts.concat();
+            proptest::prop_assert_eq!(split_sentences(&line), reference_split(&line));
+        }
     }
 
     #[test]
