@@ -403,6 +403,65 @@ const RHYMES: [&str; 165] = [
 /// Whether a word (any case, NFC or NFD, tone on either vowel) is one
 /// well-formed Vietnamese syllable.
 pub fn is_vietnamese_syllable(word: &str) -> bool {
+    // The common case, every char a precomposed letter: each is looked up in
+    // a table of its toneless lowercase form and tone instead of decomposing
+    // and recomposing the word (this runs on every word of a legacy page's
+    // sample, for each table tried).
+    let letters = syllable_letters();
+    let mut tone = None;
+    let mut bare = String::with_capacity(word.len());
+    for c in word.chars() {
+        match letters.get(&c) {
+            Some(&(base, mark)) => {
+                if let Some(mark) = mark {
+                    if tone.replace(mark).is_some() {
+                        return false;
+                    }
+                }
+                bare.push(base);
+            }
+            None => return syllable_by_decomposing(word),
+        }
+    }
+    well_formed(&bare, tone)
+}
+
+/// Letter → its toneless lowercase form (one char) and its tone mark, for the
+/// Latin letters whose toneless form is one char. Built once by decomposing
+/// each, as [`syllable_by_decomposing`] does for a whole word.
+fn syllable_letters() -> &'static HashMap<char, (char, Option<char>)> {
+    static LETTERS: OnceLock<HashMap<char, (char, Option<char>)>> = OnceLock::new();
+    LETTERS.get_or_init(|| {
+        let latin = ('A'..='Z')
+            .chain('a'..='z')
+            .chain('\u{C0}'..='\u{24F}')
+            .chain('\u{1E00}'..='\u{1EFF}');
+        latin
+            .filter_map(|c| {
+                let mut tone = None;
+                let mut bare = String::new();
+                for d in c.nfd() {
+                    if TONE_MARKS.contains(&d) {
+                        if tone.replace(d).is_some() {
+                            return None;
+                        }
+                    } else {
+                        bare.extend(d.to_lowercase());
+                    }
+                }
+                let mut bare = bare.nfc();
+                match (bare.next(), bare.next()) {
+                    (Some(b), None) => Some((c, (b, tone))),
+                    _ => None,
+                }
+            })
+            .collect()
+    })
+}
+
+/// [`is_vietnamese_syllable`] for any word: decomposed, tone marks taken
+/// out, lowercased and recomposed.
+fn syllable_by_decomposing(word: &str) -> bool {
     let mut tone = None;
     let mut bare = String::with_capacity(word.len());
     for c in word.nfd() {
@@ -415,9 +474,17 @@ pub fn is_vietnamese_syllable(word: &str) -> bool {
         }
     }
     let bare: String = bare.nfc().collect();
+    well_formed(&bare, tone)
+}
+
+/// Whether a toneless lowercase syllable is an onset and a rhyme, and its
+/// tone fits the rhyme (a rhyme ending in p, t, c, ch takes sắc or nặng).
+fn well_formed(bare: &str, tone: Option<char>) -> bool {
+    static RHYME_SET: OnceLock<std::collections::HashSet<&'static str>> = OnceLock::new();
+    let rhymes = RHYME_SET.get_or_init(|| RHYMES.into_iter().collect());
     ONSETS.iter().filter_map(|o| bare.strip_prefix(o)).any(|rhyme| {
         let checked = ["p", "t", "c", "ch"].iter().any(|end| rhyme.ends_with(end));
-        RHYMES.contains(&rhyme) && (!checked || matches!(tone, Some('\u{301}' | '\u{323}')))
+        rhymes.contains(rhyme) && (!checked || matches!(tone, Some('\u{301}' | '\u{323}')))
     })
 }
 
@@ -468,6 +535,26 @@ fn vni_tables() -> &'static VniTables {
 
 #[cfg(test)]
 mod tests {
+    proptest::proptest! {
+        /// The table of letters gives what decomposing the word gives.
+        #[test]
+        fn the_letter_table_reads_syllables_as_decomposing_does(
+            parts in proptest::collection::vec(proptest::sample::select(vec![
+                "ngh", "ng", "nh", "tr", "qu", "gi", "Th", "Đ", "đ", "b", "c", "x", "K",
+                "a", "ă", "â", "e", "ê", "i", "o", "ô", "ơ", "u", "ư", "y", "A", "Ơ", "Ư",
+                "ế", "Ế", "ộ", "Ộ", "ị", "ữ", "ờ", "ả", "ẵ", "ỷ", "Ỹ", "ch", "p", "t", "m", "n",
+                "\u{301}", "\u{323}", "\u{300}", "\u{302}", "ø", "ß", "İ", "1",
+            ]), 1..6)
+        ) {
+            let word: String = parts.concat();
+            proptest::prop_assert_eq!(
+                super::is_vietnamese_syllable(&word),
+                super::syllable_by_decomposing(&word),
+                "{}", word
+            );
+        }
+    }
+
     use super::*;
     use crate::vntext::decode::vietnamese_score;
     use encoding_rs::{WINDOWS_1252, WINDOWS_1258};
