@@ -544,6 +544,8 @@ pub fn merge_mentions(page: &Page, occurrences: &[PersonOccurrence], meeting_id:
             let first = occ[0];
             let mut roles: BTreeSet<Role> = BTreeSet::new();
             let mut titles_raw: Vec<String> = Vec::new();
+            // The same titles with their abbreviations expanded.
+            let mut titles: Vec<String> = Vec::new();
             let mut heads: Vec<String> = Vec::new();
             let mut seen: Vec<String> = Vec::new();
             for o in occ {
@@ -551,7 +553,8 @@ pub fn merge_mentions(page: &Page, occurrences: &[PersonOccurrence], meeting_id:
                 let fresh = titles_raw.is_empty();
                 let mut new_heads = Vec::new();
                 for t in &o.titles_raw {
-                    let expanded_key = canonical_key(&page.lx.expand_abbreviations(t));
+                    let expanded = page.lx.expand_abbreviations(t);
+                    let expanded_key = canonical_key(&expanded);
                     if seen.contains(&expanded_key) {
                         continue;
                     }
@@ -562,6 +565,7 @@ pub fn merge_mentions(page: &Page, occurrences: &[PersonOccurrence], meeting_id:
                     seen.push(expanded_key);
                     new_heads.push(head);
                     titles_raw.push(t.clone());
+                    titles.push(expanded);
                 }
                 heads.extend(new_heads);
             }
@@ -573,10 +577,6 @@ pub fn merge_mentions(page: &Page, occurrences: &[PersonOccurrence], meeting_id:
             if role_names.is_empty() {
                 role_names.push("mentioned".to_string());
             }
-            let titles = titles_raw
-                .iter()
-                .map(|t| page.lx.expand_abbreviations(t))
-                .collect();
             PersonMention {
                 mention_id: stable_id(&["mention", meeting_id, key]),
                 meeting_id: meeting_id.to_string(),
