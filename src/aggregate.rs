@@ -10,6 +10,7 @@
 
 use std::cmp::Ordering;
 use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
@@ -875,18 +876,13 @@ impl Rollups {
             let Some(year) = f.period_year.or(m.period_year) else {
                 continue;
             };
-            let opt = |s: &Option<String>| s.as_deref().unwrap_or("\u{0}").to_string();
-            let key = [
-                opt(&m.province),
-                opt(&m.city),
-                opt(&m.unit_type),
-                opt(&m.unit_name),
-                year.to_string(),
-                f.indicator.clone(),
-                f.kind.to_string(),
-                f.unit.clone(),
-            ]
-            .join("\u{1f}");
+            // One allocation for the key, not one per part and a join.
+            let mut key = String::with_capacity(96);
+            for part in [&m.province, &m.city, &m.unit_type, &m.unit_name] {
+                key.push_str(part.as_deref().unwrap_or("\u{0}"));
+                key.push('\u{1f}');
+            }
+            let _ = write!(key, "{year}\u{1f}{}\u{1f}{}\u{1f}{}", f.indicator, f.kind, f.unit);
             let at = (m.meeting_date, seq, f.char_start);
             let i = match self.unit_year_index.get(&key) {
                 Some(&i) => i as usize,
