@@ -46,7 +46,7 @@ impl<'a> Page<'a> {
 
     /// Char offset (CONTRACT.md) of a byte offset in the body.
     pub fn char_at(&self, byte: usize) -> i64 {
-        self.chars.char_at(byte) as i64
+        self.chars.char_at(&self.doc.body, byte) as i64
     }
 
     /// Index of the sentence that holds a byte offset.

@@ -135,25 +135,43 @@ pub fn no_word_after(s: &str, pos: usize) -> bool {
     !s[pos..].chars().next().is_some_and(is_word_char)
 }
 
-/// Maps byte offsets of one string to char (Unicode scalar) offsets.
+/// Maps byte offsets of one string to char (Unicode scalar) offsets: the
+/// char count at the start of every [`CHAR_BLOCK`] bytes, and a count of the
+/// chars started within the last block at each question. A page asks a few
+/// dozen times; a table of every char's offset cost 8 bytes a char to build.
 pub struct CharIndex {
-    /// Byte offset of every char start, plus the total length at the end.
-    starts: Vec<usize>,
+    /// Chars before byte `i * CHAR_BLOCK`, for each block.
+    before_block: Vec<u32>,
+}
+
+const CHAR_BLOCK: usize = 256;
+
+/// Chars that start within `bytes` (UTF-8): the bytes that do not continue one.
+fn chars_started(bytes: &[u8]) -> usize {
+    bytes.iter().filter(|&&b| (b as i8) >= -0x40).count()
 }
 
 impl CharIndex {
     pub fn new(s: &str) -> Self {
-        let mut starts: Vec<usize> = s.char_indices().map(|(b, _)| b).collect();
-        starts.push(s.len());
-        CharIndex { starts }
+        let mut before_block = Vec::with_capacity(s.len() / CHAR_BLOCK + 1);
+        let mut n = 0u32;
+        for block in s.as_bytes().chunks(CHAR_BLOCK) {
+            before_block.push(n);
+            n += chars_started(block) as u32;
+        }
+        CharIndex { before_block }
     }
 
-    /// Char offset of a byte offset that falls on a char boundary.
-    pub fn char_at(&self, byte: usize) -> usize {
-        match self.starts.binary_search(&byte) {
-            Ok(i) => i,
-            Err(i) => i,
-        }
+    /// Char offset in `s` (the string the index was made from) of a byte
+    /// offset; inside a char, the offset of the char after it.
+    pub fn char_at(&self, s: &str, byte: usize) -> usize {
+        let byte = byte.min(s.len());
+        let block = byte / CHAR_BLOCK;
+        let Some(&before) = self.before_block.get(block) else {
+            // The end of a string whose length is a whole number of blocks.
+            return chars_started(s.as_bytes());
+        };
+        before as usize + chars_started(&s.as_bytes()[block * CHAR_BLOCK..byte])
     }
 }
 
@@ -204,8 +222,17 @@ mod tests {
         let s = "Đảng ủy";
         let idx = CharIndex::new(s);
         let b = s.find("ủy").unwrap();
-        assert_eq!(idx.char_at(b), 5);
-        assert_eq!(idx.char_at(s.len()), 7);
+        assert_eq!(idx.char_at(s, b), 5);
+        assert_eq!(idx.char_at(s, s.len()), 7);
+        // Long strings, every offset, against counting from the start; inside
+        // a char, the char after it.
+        for s in ["ấ".repeat(300), format!("{}đ", "a".repeat(511)), "ạb".repeat(256)] {
+            let idx = CharIndex::new(&s);
+            for byte in 0..=s.len() {
+                let expected = s.char_indices().filter(|(b, _)| *b < byte).count();
+                assert_eq!(idx.char_at(&s, byte), expected, "{byte} in {} bytes", s.len());
+            }
+        }
     }
 
     #[test]
