@@ -438,18 +438,8 @@ fn syllable_letters() -> &'static HashMap<char, (char, Option<char>)> {
             .chain('\u{1E00}'..='\u{1EFF}');
         latin
             .filter_map(|c| {
-                let mut tone = None;
-                let mut bare = String::new();
-                for d in c.nfd() {
-                    if TONE_MARKS.contains(&d) {
-                        if tone.replace(d).is_some() {
-                            return None;
-                        }
-                    } else {
-                        bare.extend(d.to_lowercase());
-                    }
-                }
-                let mut bare = bare.nfc();
+                let (bare, tone) = toneless(c.encode_utf8(&mut [0; 4]))?;
+                let mut bare = bare.chars();
                 match (bare.next(), bare.next()) {
                     (Some(b), None) => Some((c, (b, tone))),
                     _ => None,
@@ -462,19 +452,24 @@ fn syllable_letters() -> &'static HashMap<char, (char, Option<char>)> {
 /// [`is_vietnamese_syllable`] for any word: decomposed, tone marks taken
 /// out, lowercased and recomposed.
 fn syllable_by_decomposing(word: &str) -> bool {
+    toneless(word).is_some_and(|(bare, tone)| well_formed(&bare, tone))
+}
+
+/// Text decomposed, its tone mark taken out, lowercased and recomposed, with
+/// the tone mark; None when it has two.
+fn toneless(text: &str) -> Option<(String, Option<char>)> {
     let mut tone = None;
-    let mut bare = String::with_capacity(word.len());
-    for c in word.nfd() {
+    let mut bare = String::with_capacity(text.len());
+    for c in text.nfd() {
         if TONE_MARKS.contains(&c) {
             if tone.replace(c).is_some() {
-                return false;
+                return None;
             }
         } else {
             bare.extend(c.to_lowercase());
         }
     }
-    let bare: String = bare.nfc().collect();
-    well_formed(&bare, tone)
+    Some((bare.nfc().collect(), tone))
 }
 
 /// Whether a toneless lowercase syllable is an onset and a rhyme, and its
