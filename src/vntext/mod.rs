@@ -140,8 +140,9 @@ pub fn no_word_after(s: &str, pos: usize) -> bool {
 /// chars started within the last block at each question. A page asks a few
 /// dozen times; a table of every char's offset cost 8 bytes a char to build.
 pub struct CharIndex {
-    /// Chars before byte `i * CHAR_BLOCK`, for each block.
-    before_block: Vec<u32>,
+    /// Chars before byte `i * CHAR_BLOCK`, for each block (usize: a body
+    /// past 4 GiB must not wrap).
+    before_block: Vec<usize>,
 }
 
 const CHAR_BLOCK: usize = 256;
@@ -154,16 +155,17 @@ fn chars_started(bytes: &[u8]) -> usize {
 impl CharIndex {
     pub fn new(s: &str) -> Self {
         let mut before_block = Vec::with_capacity(s.len() / CHAR_BLOCK + 1);
-        let mut n = 0u32;
+        let mut n = 0;
         for block in s.as_bytes().chunks(CHAR_BLOCK) {
             before_block.push(n);
-            n += chars_started(block) as u32;
+            n += chars_started(block);
         }
         CharIndex { before_block }
     }
 
     /// Char offset in `s` (the string the index was made from) of a byte
-    /// offset; inside a char, the offset of the char after it.
+    /// offset; inside a char, the offset of the char after it; past the end,
+    /// the number of chars.
     pub fn char_at(&self, s: &str, byte: usize) -> usize {
         let byte = byte.min(s.len());
         let block = byte / CHAR_BLOCK;
@@ -171,7 +173,7 @@ impl CharIndex {
             // The end of a string whose length is a whole number of blocks.
             return chars_started(s.as_bytes());
         };
-        before as usize + chars_started(&s.as_bytes()[block * CHAR_BLOCK..byte])
+        before + chars_started(&s.as_bytes()[block * CHAR_BLOCK..byte])
     }
 }
 
