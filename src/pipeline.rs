@@ -275,9 +275,9 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome> {
     } else {
         Some(pipeline.rules()?)
     };
-    if !input.is_dir() {
-        return Err(Error::NoInput(input));
-    }
+    // The walk checks the input folder now, before the lock is taken; it
+    // lists files only as the plan reads them.
+    let found = ingest::walk(&input)?;
     std::fs::create_dir_all(&out).map_err(Error::writing(&out))?;
     let run_lock = lock::acquire(&out, opts.wait, Duration::from_secs(6 * 3600))?;
     let took_over_lock = run_lock.took_over.clone();
@@ -301,7 +301,7 @@ pub fn run(opts: &RunOptions) -> Result<RunOutcome> {
     // run's plan goes with its other leftovers.
     let plan_dir = StagingDir::create(&out.join("snapshots"), &format!("plan-{run_id}"))?;
     let plan = plan::plan(
-        ingest::walk(&input)?,
+        found,
         previous.as_ref(),
         &key_of,
         opts.full,
