@@ -386,8 +386,14 @@ fn read_jsonl(source: &str, bytes: &[u8], settings: &ReadSettings) -> Vec<Source
     out
 }
 
-/// The hash of a file's bytes as stored, read in chunks.
+/// The SHA-256 of a file's bytes as stored, in hex digits.
 pub fn hash_file(path: &Path) -> std::io::Result<String> {
+    Ok(crate::model::hex(&sha256_of_file(path)?))
+}
+
+/// The SHA-256 of a file's bytes, read in 64 KB pieces: as bytes, for the
+/// plan's comparison with the previous state, which keeps them so.
+pub fn sha256_of_file(path: &Path) -> std::io::Result<[u8; 32]> {
     let mut f = std::fs::File::open(path)?;
     let mut h = Sha256::new();
     let mut buf = vec![0u8; 1 << 16];
@@ -398,7 +404,7 @@ pub fn hash_file(path: &Path) -> std::io::Result<String> {
         }
         h.update(&buf[..n]);
     }
-    Ok(crate::model::hex(&h.finalize()))
+    Ok(h.finalize().into())
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use crate::error::Result;
 use crate::ingest::{self, InputFile};
 use crate::spill::{self, Codec, DecodeError, Decoder, Encoder, RecordReader};
-use crate::state::{self, FileState, Files};
+use crate::state::{FileState, Files};
 
 /// One input file and what the run does with it.
 #[derive(Debug, Clone)]
@@ -17,17 +17,17 @@ pub struct PlannedFile {
     pub file: InputFile,
     /// Read again, or its stored rows reused.
     pub read: bool,
-    /// Its facts for the next state. The hash of a new file is not known
-    /// until the worker that reads it has its bytes.
+    /// Its facts for the next state: the file's size and time (written once
+    /// in a plan), its hash and rules key. The hash of a new file is not
+    /// known until the worker that reads it has its bytes.
     pub state: FileState,
 }
 
 impl Codec for PlannedFile {
     fn encode(&self, e: &mut Encoder) {
+        // The state's size and time are the file's: written once.
         self.file.encode(e);
         e.u64(u64::from(self.read));
-        e.u64(self.state.size);
-        e.i64(self.state.mtime_ns);
         e.bytes(self.state.content_sha256.as_ref().map_or(&[][..], |h| &h[..]));
         e.u64(self.state.rules_key);
     }
@@ -35,7 +35,7 @@ impl Codec for PlannedFile {
     fn decode(d: &mut Decoder) -> std::result::Result<Self, DecodeError> {
         let file = InputFile::decode(d)?;
         let read = d.u64()? != 0;
-        let (size, mtime_ns) = (d.u64()?, d.i64()?);
+        let (size, mtime_ns) = (file.size, file.mtime_ns);
         let content_sha256 = match d.bytes()? {
             [] => None,
             h => Some(h.try_into().map_err(|_| DecodeError)?),
@@ -108,9 +108,7 @@ pub fn plan(
         let hash = match (same_stat && !verify, before) {
             (true, Some(b)) => b.content_sha256,
             (_, None) => None,
-            _ => ingest::hash_file(f.path())
-                .ok()
-                .and_then(|h| state::sha256_from_hex(&h)),
+            _ => ingest::sha256_of_file(f.path()).ok(),
         };
         let state = FileState {
             size: f.size,
@@ -204,12 +202,19 @@ mod tests {
             PlannedFile {
                 file: InputFile::new(dir.path().join("x/b.txt"), "x/b.txt".into(), 12, 34),
                 read: true,
-                state: state(12, None),
+                // A planned file's state has its file's size and time.
+                state: FileState {
+                    mtime_ns: 34,
+                    ..state(12, None)
+                },
             },
             PlannedFile {
                 file: InputFile::new(PathBuf::from(&name), "a.txt?".into(), 1, -2),
                 read: false,
-                state: state(1, Some(0xab)),
+                state: FileState {
+                    mtime_ns: -2,
+                    ..state(1, Some(0xab))
+                },
             },
         ];
         spill::write_run_from(&path, {
@@ -296,7 +301,10 @@ mod tests {
         assert_eq!(chunk[0].state, a_state);
         // b was hashed by the plan; d waits for the worker that reads it.
         let b_hash = ingest::hash_file(&root.join("b.txt")).unwrap();
-        assert_eq!(chunk[1].state.content_sha256, state::sha256_from_hex(&b_hash));
+        assert_eq!(
+            chunk[1].state.content_sha256,
+            crate::state::sha256_from_hex(&b_hash)
+        );
         assert_eq!(chunk[2].state.content_sha256, None);
         assert!(r.next_chunk().unwrap().is_empty());
 
