@@ -242,11 +242,10 @@ pub fn encode_tcvn3(s: &str) -> Option<Vec<u8>> {
         } else {
             // A toned capital: its lowercase letter's code (0xB5 and up are
             // the toned letters; the hatted capitals have codes of their own).
-            let mut lower = c.to_lowercase();
-            match (lower.next(), lower.next()) {
-                (Some(l), None) if l != c => codes.get(&l).copied().filter(|&b| b >= 0xB5),
-                _ => None,
-            }
+            super::single_char(c.to_lowercase())
+                .filter(|&l| l != c)
+                .and_then(|l| codes.get(&l).copied())
+                .filter(|&b| b >= 0xB5)
         };
         out.push(code?);
     }
@@ -426,24 +425,16 @@ pub fn is_vietnamese_syllable(word: &str) -> bool {
     well_formed(&bare, tone)
 }
 
-/// Letter → its toneless lowercase form (one char) and its tone mark, for the
-/// Latin letters whose toneless form is one char. Built once by decomposing
+/// Char of the Latin blocks → its toneless lowercase form (one char) and its
+/// tone mark, where the toneless form is one char. Built once by decomposing
 /// each, as [`syllable_by_decomposing`] does for a whole word.
 fn syllable_letters() -> &'static HashMap<char, (char, Option<char>)> {
     static LETTERS: OnceLock<HashMap<char, (char, Option<char>)>> = OnceLock::new();
     LETTERS.get_or_init(|| {
-        let latin = ('A'..='Z')
-            .chain('a'..='z')
-            .chain('\u{C0}'..='\u{24F}')
-            .chain('\u{1E00}'..='\u{1EFF}');
-        latin
+        super::latin_chars()
             .filter_map(|c| {
                 let (bare, tone) = toneless(c.encode_utf8(&mut [0; 4]))?;
-                let mut bare = bare.chars();
-                match (bare.next(), bare.next()) {
-                    (Some(b), None) => Some((c, (b, tone))),
-                    _ => None,
-                }
+                Some((c, (super::single_char(bare.chars())?, tone)))
             })
             .collect()
     })
@@ -496,12 +487,8 @@ struct VniTables {
 impl VniTables {
     /// `prev` with `marks` added, when that makes one Vietnamese letter.
     fn combine(&self, prev: char, marks: &str) -> Option<char> {
-        let composed: String = std::iter::once(prev).chain(marks.chars()).nfc().collect();
-        let mut chars = composed.chars();
-        match (chars.next(), chars.next()) {
-            (Some(c), None) if self.encode.contains_key(&c) => Some(c),
-            _ => None,
-        }
+        super::single_char(std::iter::once(prev).chain(marks.chars()).nfc())
+            .filter(|c| self.encode.contains_key(c))
     }
 }
 

@@ -18,18 +18,25 @@ const LATIN_EXTENDED_ADDITIONAL: std::ops::Range<u32> = 0x1E00..0x1F00;
 /// The one-char lowercase of each char of the Latin blocks, taken from the
 /// standard library once (`char::to_lowercase` searches the table of every
 /// script for each char). `None` where the lowercase is two chars (`İ`).
-static LATIN_LOWERCASE: std::sync::LazyLock<Vec<Option<char>>> = std::sync::LazyLock::new(|| {
+static LATIN_LOWERCASE: std::sync::LazyLock<Vec<Option<char>>> =
+    std::sync::LazyLock::new(|| latin_chars().map(single_lowercase).collect());
+
+/// Every char of the Latin blocks, in order (tables of per-char facts are
+/// built over these).
+pub(crate) fn latin_chars() -> impl Iterator<Item = char> {
     (0..LATIN_LOW)
         .chain(LATIN_EXTENDED_ADDITIONAL)
         .filter_map(char::from_u32)
-        .map(single_lowercase)
-        .collect()
-});
+}
 
 fn single_lowercase(c: char) -> Option<char> {
-    let mut lower = c.to_lowercase();
-    match (lower.next(), lower.next()) {
-        (Some(l), None) => Some(l),
+    single_char(c.to_lowercase())
+}
+
+/// The char `chars` holds, when it holds exactly one.
+pub(crate) fn single_char(mut chars: impl Iterator<Item = char>) -> Option<char> {
+    match (chars.next(), chars.next()) {
+        (Some(c), None) => Some(c),
         _ => None,
     }
 }

@@ -43,10 +43,7 @@ pub fn normalize_text(s: &str) -> String {
 fn moving_tone(first: char, second: char) -> Option<(char, char)> {
     let (base2, tone) = split_tone(second);
     let tone = tone?;
-    let mut b2 = base2.chars();
-    let (Some(b2), None) = (b2.next(), b2.next()) else {
-        return None;
-    };
+    let b2 = super::single_char(base2.chars())?;
     match (first.to_ascii_lowercase(), b2.to_ascii_lowercase()) {
         ('o', 'a') | ('o', 'e') | ('u', 'y') => Some((with_tone(first, tone), b2)),
         _ => None,
