@@ -28,14 +28,48 @@ fn with_tone(base: char, tone: char) -> char {
 
 /// NFC, then the contract's tone placement, on any text.
 pub fn normalize_text(s: &str) -> String {
-    use unicode_normalization::{is_nfc_quick, IsNormalized};
     // Most pages are NFC already: the quick check spares building a copy.
-    if is_nfc_quick(s.chars()) == IsNormalized::Yes {
+    if is_nfc(s) {
         fix_tone_placement(s)
     } else {
         let nfc: String = s.nfc().collect();
         fix_tone_placement(&nfc)
     }
+}
+
+/// Chars below this are answered from [`nfc_starters`]: the Latin blocks,
+/// the combining marks, Greek to Armenian, the Vietnamese block and general
+/// punctuation; the rest go through the full quick check.
+const NFC_TABLE_LIMIT: u32 = 0x2070;
+
+/// One bit per char below [`NFC_TABLE_LIMIT`]: set when the char is a
+/// starter (combining class 0) that the NFC quick check answers "yes" for.
+/// A text made only of such chars (and ASCII) is NFC, as the quick check
+/// itself would find, without its two hash lookups per char.
+fn nfc_starters() -> &'static [u64] {
+    use unicode_normalization::char::canonical_combining_class;
+    use unicode_normalization::{is_nfc_quick, IsNormalized};
+    static TABLE: std::sync::OnceLock<Vec<u64>> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut bits = vec![0u64; NFC_TABLE_LIMIT.div_ceil(64) as usize];
+        for c in (0..NFC_TABLE_LIMIT).filter_map(char::from_u32) {
+            if canonical_combining_class(c) == 0 && is_nfc_quick(std::iter::once(c)) == IsNormalized::Yes {
+                bits[c as usize / 64] |= 1 << (c as usize % 64);
+            }
+        }
+        bits
+    })
+}
+
+/// Whether `s` is NFC by Unicode's quick check ("maybe" counts as no).
+pub fn is_nfc(s: &str) -> bool {
+    use unicode_normalization::{is_nfc_quick, IsNormalized};
+    let table = nfc_starters();
+    let answered = s.chars().all(|c| {
+        let u = c as u32;
+        u < 0x80 || (u < NFC_TABLE_LIMIT && table[u as usize / 64] & (1 << (u % 64)) != 0)
+    });
+    answered || is_nfc_quick(s.chars()) == IsNormalized::Yes
 }
 
 /// The tone mark a word-final "oa", "oe" or "uy" would move, given the
@@ -142,6 +176,41 @@ mod tests {
             let text: String = s.concat();
             prop_assert_eq!(fix_tone_placement(&text), reference_fix(&text));
         }
+    }
+
+    proptest! {
+        #[test]
+        fn nfc_check_matches_the_quick_check(
+            s in proptest::collection::vec(
+                prop_oneof![
+                    proptest::sample::select(vec![
+                        'a', 'o', ' ', 'Đ', 'đ', 'ă', 'ơ', 'ư', 'ế', 'ỷ', 'Ỹ', 'ò', '\u{300}', '\u{301}',
+                        '\u{303}', '\u{309}', '\u{323}', '\u{302}', '\u{340}', '\u{344}', '\u{374}',
+                        '\u{387}', '\u{1F71}', '\u{2000}', '\u{2126}', '\u{212B}', '\u{2013}', '“',
+                    ]),
+                    (0x80u32..0x2200).prop_filter_map("a char", char::from_u32),
+                ],
+                0..16,
+            )
+        ) {
+            use unicode_normalization::{is_nfc_quick, IsNormalized};
+            let text: String = s.into_iter().collect();
+            prop_assert_eq!(is_nfc(&text), is_nfc_quick(text.chars()) == IsNormalized::Yes);
+        }
+    }
+
+    #[test]
+    fn nfc_check_knows_vietnamese_and_marks() {
+        assert!(is_nfc("Đảng ủy phường Hòa Bình – “Nghị quyết”"));
+        assert!(!is_nfc("ủy\u{301}"));
+        assert!(!is_nfc("Đa\u{309}ng"));
+        // Singletons: NFC replaces them, so they are never NFC.
+        assert!(!is_nfc("\u{340}"));
+        assert!(!is_nfc("\u{2126}"));
+        // Marks that compose with nothing (overline 230, grave below 220)
+        // are "yes" one by one but out of canonical order here.
+        assert!(is_nfc("a\u{316}\u{305}"));
+        assert!(!is_nfc("a\u{305}\u{316}"));
     }
 
     #[test]
