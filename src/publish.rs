@@ -336,15 +336,40 @@ pub fn batch(tables: &Tables, table: &str) -> Result<RecordBatch> {
     })
 }
 
-/// Parquet settings of CONTRACT.md: zstd, statistics, dictionary pages.
-fn writer_properties() -> WriterProperties {
-    WriterProperties::builder()
+/// String columns with a value of their own on (nearly) every row: a row's
+/// id, a hash, a page's path or title, a quoted sentence. CONTRACT.md asks
+/// for dictionary encoding of low-cardinality strings; on these a dictionary
+/// only costs time (it is built until it outgrows its page, then dropped).
+fn unique_text_column(table: &str, column: &str) -> bool {
+    matches!(
+        (table, column),
+        ("documents", "doc_id" | "source" | "content_sha256" | "title")
+            | ("meetings", "meeting_id" | "doc_id")
+            | ("person_mentions", "mention_id" | "evidence")
+            | ("people", "person_id")
+            | ("metrics", "metric_id" | "evidence")
+            | ("awards", "award_id" | "evidence")
+    )
+}
+
+/// Parquet settings of CONTRACT.md: zstd, statistics, dictionary pages for
+/// every string column but the [unique ones](unique_text_column).
+fn writer_properties(table: &str) -> WriterProperties {
+    let mut props = WriterProperties::builder()
         .set_compression(Compression::ZSTD(ZstdLevel::try_new(3).unwrap_or_default()))
         .set_statistics_enabled(EnabledStatistics::Page)
         .set_dictionary_enabled(true)
         .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
-        .set_created_by(format!("hoinghi {}", env!("CARGO_PKG_VERSION")))
-        .build()
+        .set_created_by(format!("hoinghi {}", env!("CARGO_PKG_VERSION")));
+    for field in schema(table).fields() {
+        if unique_text_column(table, field.name()) {
+            props = props.set_column_dictionary_enabled(
+                parquet::schema::types::ColumnPath::from(field.name().as_str()),
+                false,
+            );
+        }
+    }
+    props.build()
 }
 
 /// One table's Parquet file being written.
@@ -392,7 +417,7 @@ impl SnapshotWriter {
             let path = folder.join("part-00000.parquet");
             let file = fs::File::create(&path).map_err(Error::writing(&path))?;
             let writer =
-                ArrowWriter::try_new(file, schema(table), Some(writer_properties())).map_err(|e| {
+                ArrowWriter::try_new(file, schema(table), Some(writer_properties(table))).map_err(|e| {
                     Error::Table {
                         table: table.into(),
                         message: e.to_string(),
@@ -494,4 +519,47 @@ pub fn prune(out: &Path, keep: usize) -> Result<Vec<String>> {
         }
     }
     Ok(left)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use parquet::schema::types::ColumnPath;
+
+    #[test]
+    fn dictionaries_only_where_values_repeat() {
+        let metrics = writer_properties("metrics");
+        for unique in ["metric_id", "evidence"] {
+            assert!(!metrics.dictionary_enabled(&ColumnPath::from(unique)), "{unique}");
+        }
+        for repeated in ["meeting_id", "doc_id", "indicator", "unit", "kind", "qualifier"] {
+            assert!(
+                metrics.dictionary_enabled(&ColumnPath::from(repeated)),
+                "{repeated}"
+            );
+        }
+        // A page's id is unique among meetings but repeats in its metrics.
+        assert!(!writer_properties("meetings").dictionary_enabled(&ColumnPath::from("doc_id")));
+        assert!(writer_properties("awards").dictionary_enabled(&ColumnPath::from("award")));
+        // Every listed column exists, so a renamed column cannot slip out of the list.
+        for table in TABLES {
+            let names: Vec<String> = schema(table).fields().iter().map(|f| f.name().clone()).collect();
+            for column in [
+                "doc_id",
+                "source",
+                "content_sha256",
+                "title",
+                "meeting_id",
+                "mention_id",
+                "evidence",
+                "person_id",
+                "metric_id",
+                "award_id",
+            ] {
+                if unique_text_column(table, column) {
+                    assert!(names.iter().any(|n| n == column), "{table}.{column}");
+                }
+            }
+        }
+    }
 }
