@@ -410,8 +410,8 @@ pub fn is_vietnamese_syllable(word: &str) -> bool {
     let mut tone = None;
     let mut bare = String::with_capacity(word.len());
     for c in word.chars() {
-        match letters.get(&c) {
-            Some(&(base, mark)) => {
+        match super::latin_index(c).and_then(|i| letters[i]) {
+            Some((base, mark)) => {
                 if let Some(mark) = mark {
                     if tone.replace(mark).is_some() {
                         return false;
@@ -425,16 +425,20 @@ pub fn is_vietnamese_syllable(word: &str) -> bool {
     well_formed(&bare, tone)
 }
 
-/// Char of the Latin blocks → its toneless lowercase form (one char) and its
-/// tone mark, where the toneless form is one char. Built once by decomposing
-/// each, as [`syllable_by_decomposing`] does for a whole word.
-fn syllable_letters() -> &'static HashMap<char, (char, Option<char>)> {
-    static LETTERS: OnceLock<HashMap<char, (char, Option<char>)>> = OnceLock::new();
+/// A letter's toneless lowercase form and its tone mark.
+type SyllableLetter = (char, Option<char>);
+
+/// For each char of the Latin blocks (by [`latin_index`](super::latin_index)):
+/// its toneless lowercase form and its tone mark, where the toneless form is
+/// one char. Built once by decomposing each, as [`syllable_by_decomposing`]
+/// does for a whole word.
+fn syllable_letters() -> &'static [Option<SyllableLetter>] {
+    static LETTERS: OnceLock<Vec<Option<SyllableLetter>>> = OnceLock::new();
     LETTERS.get_or_init(|| {
         super::latin_chars()
-            .filter_map(|c| {
+            .map(|c| {
                 let (bare, tone) = toneless(c.encode_utf8(&mut [0; 4]))?;
-                Some((c, (super::single_char(bare.chars())?, tone)))
+                Some((super::single_char(bare.chars())?, tone))
             })
             .collect()
     })
@@ -466,12 +470,18 @@ fn toneless(text: &str) -> Option<(String, Option<char>)> {
 /// Whether a toneless lowercase syllable is an onset and a rhyme, and its
 /// tone fits the rhyme (a rhyme ending in p, t, c, ch takes sắc or nặng).
 fn well_formed(bare: &str, tone: Option<char>) -> bool {
-    static RHYME_SET: OnceLock<std::collections::HashSet<&'static str>> = OnceLock::new();
-    let rhymes = RHYME_SET.get_or_init(|| RHYMES.into_iter().collect());
-    ONSETS.iter().filter_map(|o| bare.strip_prefix(o)).any(|rhyme| {
-        let checked = ["p", "t", "c", "ch"].iter().any(|end| rhyme.ends_with(end));
-        rhymes.contains(rhyme) && (!checked || matches!(tone, Some('\u{301}' | '\u{323}')))
-    })
+    // Every onset + rhyme, so that a word is one lookup rather than a
+    // prefix test per onset and a lookup per onset that fits (no rhyme is
+    // empty, so a syllable ends in p, t, c or ch exactly when its rhyme does).
+    static SYLLABLES: OnceLock<std::collections::HashSet<String>> = OnceLock::new();
+    let syllables = SYLLABLES.get_or_init(|| {
+        ONSETS
+            .iter()
+            .flat_map(|o| RHYMES.iter().map(move |r| format!("{o}{r}")))
+            .collect()
+    });
+    let checked = ["p", "t", "c", "ch"].iter().any(|end| bare.ends_with(end));
+    syllables.contains(bare) && (!checked || matches!(tone, Some('\u{301}' | '\u{323}')))
 }
 
 /// Lookup tables built once from [`VNI_LETTERS`] and [`VNI_MARKS`].
@@ -534,6 +544,63 @@ mod tests {
                 super::syllable_by_decomposing(&word),
                 "{}", word
             );
+        }
+    }
+
+    /// The first `well_formed`: a prefix test per onset, then the rhyme looked up.
+    fn reference_well_formed(bare: &str, tone: Option<char>) -> bool {
+        let rhymes: std::collections::HashSet<&str> = super::RHYMES.into_iter().collect();
+        super::ONSETS
+            .iter()
+            .filter_map(|o| bare.strip_prefix(o))
+            .any(|rhyme| {
+                let checked = ["p", "t", "c", "ch"].iter().any(|end| rhyme.ends_with(end));
+                rhymes.contains(rhyme) && (!checked || matches!(tone, Some('\u{301}' | '\u{323}')))
+            })
+    }
+
+    /// Every onset with every rhyme, and with a letter more, under each tone.
+    #[test]
+    fn one_lookup_of_onset_and_rhyme_matches_the_reference_on_all_syllables() {
+        let tones = [
+            None,
+            Some('\u{300}'),
+            Some('\u{301}'),
+            Some('\u{303}'),
+            Some('\u{309}'),
+            Some('\u{323}'),
+        ];
+        let mut good = 0;
+        for o in super::ONSETS {
+            for r in super::RHYMES {
+                for extra in ["", "h", "c", "g"] {
+                    let bare = format!("{o}{r}{extra}");
+                    for tone in tones {
+                        let new = super::well_formed(&bare, tone);
+                        assert_eq!(new, reference_well_formed(&bare, tone), "{bare} {tone:?}");
+                        good += usize::from(new);
+                    }
+                }
+            }
+        }
+        assert!(good > 10_000, "{good}");
+        assert!(!super::well_formed("ac", None));
+        assert!(super::well_formed("ac", Some('\u{301}')));
+        assert!(!super::well_formed("bach", Some('\u{300}')));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn one_lookup_of_onset_and_rhyme_matches_the_reference(
+            parts in proptest::collection::vec(proptest::sample::select(vec![
+                "ngh", "ng", "nh", "ch", "gh", "gi", "kh", "qu", "tr", "b", "đ", "h", "k", "x",
+                "a", "ă", "â", "e", "ê", "i", "o", "ô", "ơ", "u", "ư", "y", "iê", "uô", "ươ", "yê",
+                "c", "ch", "m", "n", "ng", "nh", "p", "t", "i", "o", "u", "y",
+            ]), 1..5),
+            tone in proptest::sample::select(vec![None, Some('\u{300}'), Some('\u{301}'), Some('\u{323}')]),
+        ) {
+            let bare: String = parts.concat();
+            proptest::prop_assert_eq!(super::well_formed(&bare, tone), reference_well_formed(&bare, tone), "{}", bare);
         }
     }
 

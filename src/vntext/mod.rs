@@ -41,16 +41,26 @@ pub(crate) fn single_char(mut chars: impl Iterator<Item = char>) -> Option<char>
     }
 }
 
+/// Where `c` is in [`latin_chars`], when it is one of them: the index of a
+/// per-char table built over them.
+#[inline]
+pub(crate) fn latin_index(c: char) -> Option<usize> {
+    let cp = c as u32;
+    if cp < LATIN_LOW {
+        Some(cp as usize)
+    } else if LATIN_EXTENDED_ADDITIONAL.contains(&cp) {
+        Some((LATIN_LOW + cp - LATIN_EXTENDED_ADDITIONAL.start) as usize)
+    } else {
+        None
+    }
+}
+
 /// The lowercase of `c` when it is one char, as `char::to_lowercase` gives it.
 #[inline]
 fn lowercase_char(c: char) -> Option<char> {
-    let cp = c as u32;
-    if cp < LATIN_LOW {
-        LATIN_LOWERCASE[cp as usize]
-    } else if LATIN_EXTENDED_ADDITIONAL.contains(&cp) {
-        LATIN_LOWERCASE[(LATIN_LOW + cp - LATIN_EXTENDED_ADDITIONAL.start) as usize]
-    } else {
-        single_lowercase(c)
+    match latin_index(c) {
+        Some(i) => LATIN_LOWERCASE[i],
+        None => single_lowercase(c),
     }
 }
 
