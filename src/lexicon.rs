@@ -82,7 +82,8 @@ pub struct PhraseIndex {
     /// overlapping matches pays a call per match, and a page has hundreds.
     /// A contiguous NFA rather than a DFA: for these ~480 phrases it takes
     /// about 100 KB against 2.1 MB, so it stays in cache beside the rest of
-    /// a page's work, and its failure transitions are rarely followed.
+    /// a page's work. It runs more instructions per byte, and is still the
+    /// faster of the two in a whole run (BENCHMARKS.md, fifth pass).
     automaton: aho_corasick::nfa::contiguous::NFA,
     /// For each distinct pattern: the (set slot, pattern in that set) it is.
     owners: Vec<Vec<(u32, u32)>>,
