@@ -440,25 +440,7 @@ pub fn split_sentences(line: &str) -> Vec<(usize, usize)> {
             .map_or(b, |(i, _)| i);
         let is_abbrev = c == '.' && single && DOT_ABBREVIATIONS.contains(&&before[word_start..]);
         let prev = before.chars().next_back();
-        let boundary = match next {
-            None => true,
-            Some(' ') => {
-                !is_abbrev
-                    && after_next.is_some_and(|a| {
-                        a.is_uppercase()
-                            || a.is_ascii_digit()
-                            || matches!(a, '"' | '“' | '‘' | '(' | '-' | '–' | '/')
-                    })
-            }
-            // "hiệu quả.Công tác": a missing space after a full stop.
-            Some(n) if n.is_uppercase() => {
-                !is_abbrev
-                    && (prev == Some(' ') || prev.is_some_and(char::is_lowercase))
-                    && after_next.is_some_and(char::is_lowercase)
-            }
-            _ => false,
-        };
-        if boundary {
+        if ends_sentence(prev, next, after_next, is_abbrev) {
             push_trimmed(line, start, end, &mut out);
             start = end;
         }
@@ -466,6 +448,29 @@ pub fn split_sentences(line: &str) -> Vec<(usize, usize)> {
     }
     push_trimmed(line, start, line.len(), &mut out);
     out
+}
+
+/// Whether a run of end marks ends a sentence, given the char before the
+/// run, the two after it, and whether the run is the dot of an abbreviation.
+fn ends_sentence(prev: Option<char>, next: Option<char>, after_next: Option<char>, is_abbrev: bool) -> bool {
+    match next {
+        None => true,
+        Some(' ') => {
+            !is_abbrev
+                && after_next.is_some_and(|a| {
+                    a.is_uppercase()
+                        || a.is_ascii_digit()
+                        || matches!(a, '"' | '“' | '‘' | '(' | '-' | '–' | '/')
+                })
+        }
+        // "hiệu quả.Công tác": a missing space after a full stop.
+        Some(n) if n.is_uppercase() => {
+            !is_abbrev
+                && (prev == Some(' ') || prev.is_some_and(char::is_lowercase))
+                && after_next.is_some_and(char::is_lowercase)
+        }
+        _ => false,
+    }
 }
 
 fn push_trimmed(line: &str, start: usize, end: usize, out: &mut Vec<(usize, usize)>) {
@@ -489,8 +494,9 @@ mod tests {
             .collect()
     }
 
-    /// The first, char-by-char reading of [`split_sentences`], kept as its
-    /// reference.
+    /// The first, char-by-char walk of [`split_sentences`], kept as the
+    /// reference for the fast walk. Both ask [`ends_sentence`] whether a run
+    /// ends a sentence; the span tests check that rule by value.
     fn reference_split(line: &str) -> Vec<(usize, usize)> {
         let chars: Vec<(usize, char)> = line.char_indices().collect();
         let mut out = Vec::new();
@@ -519,25 +525,7 @@ mod tests {
                     .collect();
                 let is_abbrev = c == '.' && i == j && DOT_ABBREVIATIONS.contains(&word_before.as_str());
                 let prev = if i > 0 { Some(chars[i - 1].1) } else { None };
-                let boundary = match next {
-                    None => true,
-                    Some(' ') => {
-                        !is_abbrev
-                            && after_next.is_some_and(|a| {
-                                a.is_uppercase()
-                                    || a.is_ascii_digit()
-                                    || matches!(a, '"' | '“' | '‘' | '(' | '-' | '–' | '/')
-                            })
-                    }
-                    // "hiệu quả.Công tác": a missing space after a full stop.
-                    Some(n) if n.is_uppercase() => {
-                        !is_abbrev
-                            && (prev == Some(' ') || prev.is_some_and(char::is_lowercase))
-                            && after_next.is_some_and(char::is_lowercase)
-                    }
-                    _ => false,
-                };
-                if boundary {
+                if ends_sentence(prev, next, after_next, is_abbrev) {
                     push_trimmed(line, start, end, &mut out);
                     start = end;
                 }
