@@ -65,11 +65,14 @@ fn nfc_starters() -> &'static [u64] {
 pub fn is_nfc(s: &str) -> bool {
     use unicode_normalization::{is_nfc_quick, IsNormalized};
     let table = nfc_starters();
-    let answered = s.chars().all(|c| {
+    let unanswered = s.char_indices().find(|&(_, c)| {
         let u = c as u32;
-        u < 0x80 || (u < NFC_TABLE_LIMIT && table[u as usize / 64] & (1 << (u % 64)) != 0)
+        u >= 0x80 && (u >= NFC_TABLE_LIMIT || table[u as usize / 64] & (1 << (u % 64)) == 0)
     });
-    answered || is_nfc_quick(s.chars()) == IsNormalized::Yes
+    // Everything before the first char the table cannot answer is ASCII or a
+    // "yes" starter, after which the quick check starts afresh: it need only
+    // read on from there.
+    unanswered.is_none_or(|(at, _)| is_nfc_quick(s[at..].chars()) == IsNormalized::Yes)
 }
 
 /// The tone mark a word-final "oa", "oe" or "uy" would move, given the
