@@ -561,6 +561,7 @@ struct MeetingsFile {
     cue_ignore_after: Vec<String>,
     districts_abolished: String,
     name_stop_words: Vec<String>,
+    committee_levels: Vec<String>,
     organizer_heads: Vec<String>,
 }
 #[derive(Deserialize)]
@@ -672,6 +673,13 @@ pub struct Lexicon {
     pub districts_abolished: chrono::NaiveDate,
     pub province_list: Vec<String>,
     pub name_stop_words: HashSet<String>,
+    /// First words of the stop phrases of two words or more ("Hội" of "Hội
+    /// nghị"): only a word among these needs the one after it looked at.
+    pub name_stop_pair_heads: HashSet<String>,
+    /// Party committees above a unit (`committee_levels`), and their folded
+    /// spellings by entry.
+    pub committee_levels: PhraseSet,
+    pub committee_level_list: Vec<String>,
     pub organizer_heads: PhraseSet,
     /// Lines of page furniture (clutter.toml `remove`).
     pub clutter_remove: regex::RegexSet,
@@ -1039,6 +1047,20 @@ impl Lexicon {
                 .iter()
                 .map(|s| normalize_text(s))
                 .collect(),
+            name_stop_pair_heads: meetings
+                .name_stop_words
+                .iter()
+                .map(|s| normalize_text(s))
+                .filter_map(|s| s.split_once(' ').map(|(head, _)| head.to_string()))
+                .collect(),
+            committee_levels: PhraseSet::new(
+                &meetings
+                    .committee_levels
+                    .iter()
+                    .map(|p| vec![p.as_str()])
+                    .collect::<Vec<_>>(),
+            ),
+            committee_level_list: meetings.committee_levels.iter().map(|s| fold_phrase(s)).collect(),
             organizer_heads: one(&meetings.organizer_heads),
             clutter_remove,
             footer_start,
@@ -1092,6 +1114,7 @@ impl Lexicon {
             &mut self.province_types,
             &mut self.provinces,
             &mut self.organizer_heads,
+            &mut self.committee_levels,
         ];
         self.phrase_index = Some(PhraseIndex::build(sets));
         self

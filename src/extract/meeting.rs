@@ -172,15 +172,20 @@ pub fn extract_meeting(page: &Page) -> MeetingFacts {
 }
 
 /// The party committee level the page names most: "Thành ủy" puts the unit
-/// under a city, "Huyện ủy" under a rural district.
+/// under a city, "Huyện ủy" under a rural district. Every occurrence counts,
+/// from the page's one phrase scan; a tie goes to the greater spelling.
 fn committee_level(page: &Page) -> Option<String> {
-    let f = page.folded();
-    ["thành ủy", "huyện ủy", "quận ủy", "thị ủy"]
+    let lx = page.lx;
+    let mut counts = vec![0usize; lx.committee_level_list.len()];
+    for h in page.page_hits(&lx.committee_levels).iter() {
+        counts[lx.committee_levels.hit(h).id] += 1;
+    }
+    counts
         .iter()
-        .map(|c| (f.matches(c).count(), *c))
-        .filter(|(n, _)| *n > 0)
+        .zip(&lx.committee_level_list)
+        .filter(|(n, _)| **n > 0)
         .max()
-        .map(|(_, c)| c.to_string())
+        .map(|(_, c)| c.clone())
 }
 
 /// The host of a URL: "https://phucla.hadong.hanoi.gov.vn/tin/1" -> "phucla.hadong.hanoi.gov.vn".
@@ -258,15 +263,21 @@ fn period_year(page: &Page, zone: &[usize]) -> Option<i32> {
 
 /// Capitalised syllables after a position: a unit or city name.
 fn name_after(page: &Page, text: &str, at: usize) -> Option<String> {
-    let rest = &text[at..];
-    let rest = rest
-        .split('\n')
-        .next()
-        .unwrap_or("")
-        .trim_start_matches([' ', '.']);
     // A name is at most four words, and the two after it are looked at: the
     // rest of the paragraph is not split (this runs at every "xã", "phường"…).
-    let parts: Vec<&str> = rest.split(' ').take(6).collect();
+    let rest = text[at..].trim_start_matches([' ', '.']);
+    let mut parts: Vec<&str> = Vec::with_capacity(6);
+    for part in rest.split(' ') {
+        if parts.len() == 6 {
+            break;
+        }
+        // The paragraph ends the name's words.
+        if let Some(nl) = part.find('\n') {
+            parts.push(&part[..nl]);
+            break;
+        }
+        parts.push(part);
+    }
     let mut words: Vec<String> = Vec::new();
     for (i, w) in parts.iter().enumerate() {
         let w_clean = w.trim_end_matches([',', '.', ';', ':', ')', '(', '"', '”', '“', '!', '?']);
@@ -274,17 +285,22 @@ fn name_after(page: &Page, text: &str, at: usize) -> Option<String> {
             || (name::is_upper_syllable(w_clean)
                 && w_clean.chars().count() > 1
                 && !w_clean.chars().any(|c| c.is_ascii_digit()));
-        let word = name::title_case(w_clean);
-        // "Hội nghị" ends a name, "Tân Hội" does not: stop phrases are checked with the next word.
-        let pair = parts
-            .get(i + 1)
-            .map(|n| format!("{word} {}", n.trim_end_matches([',', '.', ';', ':'])));
-        let stop = page.lx.name_stop_words.contains(&word)
-            || pair.is_some_and(|p| page.lx.name_stop_words.contains(&normalize_text(&p)));
-        if w_clean.is_empty() || !cap || stop {
+        if w_clean.is_empty() || !cap {
             break;
         }
-        words.push(name::title_case(w_clean));
+        let word = name::title_case(w_clean);
+        // "Hội nghị" ends a name, "Tân Hội" does not: stop phrases are checked
+        // with the next word, for a word that starts one.
+        let stop = page.lx.name_stop_words.contains(&word)
+            || (page.lx.name_stop_pair_heads.contains(&word)
+                && parts.get(i + 1).is_some_and(|n| {
+                    let pair = format!("{word} {}", n.trim_end_matches([',', '.', ';', ':']));
+                    page.lx.name_stop_words.contains(&normalize_text(&pair))
+                }));
+        if stop {
+            break;
+        }
+        words.push(word);
         if w_clean.len() != w.len() || words.len() == 4 {
             break;
         }
@@ -482,6 +498,44 @@ mod tests {
             infer_year(dm, "other", None, published),
             NaiveDate::from_ymd_opt(2021, 12, 20)
         );
+    }
+
+    fn committee_level_of(text: &str) -> Option<String> {
+        let lx = crate::lexicon::Lexicon::load(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("pipelines/lexicon"),
+        )
+        .unwrap();
+        let src = crate::model::SourceDocument {
+            doc_id: "d".into(),
+            source: "p.txt".into(),
+            format: crate::model::Format::Txt,
+            content_sha256: String::new(),
+            bytes: text.as_bytes().to_vec(),
+            rejected: None,
+            record: None,
+        };
+        let doc = match crate::normalize::normalize(&src, &lx) {
+            crate::model::Normalized::Ok(d) => *d,
+            crate::model::Normalized::Quarantined(r) => panic!("{:?}", r.error),
+        };
+        committee_level(&Page::new(&doc, &lx))
+    }
+
+    #[test]
+    fn the_committee_named_most_wins() {
+        let lead = "Chiều 10/1, Đảng ủy xã Tân Hội tổ chức hội nghị tổng kết công tác năm 2024.\n";
+        assert_eq!(committee_level_of(lead), None);
+        // Counted in any case and with the old tone placement ("uỷ"), which
+        // normalizing moves; "Huyện ủy" twice beats "Thành ủy" once.
+        let text = format!(
+            "{lead}Dự có đồng chí Lê Văn An, Ủy viên Ban Thường vụ Huyện ủy.\n\
+             Đồng chí Trần Thị Bình, Phó Chủ tịch UBND huyện, thay mặt HUYỆN UỶ trao cờ.\n\
+             Thành ủy viên Phạm Văn Cường dự.\n"
+        );
+        assert_eq!(committee_level_of(&text).as_deref(), Some("huyện ủy"));
+        // A tie goes to the greater spelling, as a comparison of the texts says.
+        let tie = format!("{lead}Quận ủy và Thị ủy cùng dự.\n");
+        assert_eq!(committee_level_of(&tie).as_deref(), Some("thị ủy"));
     }
 
     #[test]
