@@ -224,7 +224,7 @@ const VNI_MARKS: [(u8, u8, &str); 17] = [
 /// byte has a meaning.
 pub fn decode_tcvn3(bytes: &[u8]) -> String {
     let raw: String = bytes.iter().map(|&b| tcvn3_char(b)).collect();
-    raw.nfc().collect()
+    super::tone::nfc(&raw)
 }
 
 /// Encodes text as TCVN3. A toned capital gets its lowercase letter's code, as
@@ -273,7 +273,7 @@ pub fn decode_vni(bytes: &[u8]) -> String {
         }
         out.push(t.single[usize::from(b)].unwrap_or_else(|| ansi_char(b)));
     }
-    out.nfc().collect()
+    super::tone::nfc(&out)
 }
 
 /// Encodes text as VNI. None when a char has no VNI form: a letter outside
