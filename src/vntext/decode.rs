@@ -45,14 +45,29 @@ pub fn vietnamese_score(text: &str) -> f64 {
             viet += usize::from(marked);
         }
     };
-    for c in text.chars() {
-        if super::is_letter(c) || ('\u{300}'..='\u{323}').contains(&c) {
+    // ASCII bytes (most of a page) are told apart without decoding a char:
+    // an ASCII letter is never a Vietnamese one.
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        let (letter, vietnamese, width) = if b < 0x80 {
+            (b.is_ascii_alphabetic(), false, 1)
+        } else {
+            let Some(c) = text.get(i..).and_then(|rest| rest.chars().next()) else {
+                break;
+            };
+            let letter = super::is_letter(c) || ('\u{300}'..='\u{323}').contains(&c);
+            (letter, is_vietnamese_letter(c), c.len_utf8())
+        };
+        if letter {
             len += 1;
-            marked |= is_vietnamese_letter(c);
+            marked |= vietnamese;
         } else {
             end_word(len, marked);
             (len, marked) = (0, false);
         }
+        i += width;
     }
     end_word(len, marked);
     if words == 0 {
