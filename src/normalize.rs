@@ -37,27 +37,42 @@ pub fn quarantine(src: &SourceDocument, reason: impl Into<String>) -> DocumentRo
 
 /// Every kind of space as one plain space, runs collapsed, ends trimmed.
 pub fn clean_spaces(line: &str) -> String {
+    let bytes = line.as_bytes();
     let mut out = String::with_capacity(line.len());
     let mut last_space = true;
-    let mut rest = line;
-    while !rest.is_empty() {
-        // Runs of ordinary chars are copied whole: most of a line is one.
-        let run = rest.find(is_space_or_dropped).unwrap_or(rest.len());
-        if run > 0 {
-            out.push_str(&rest[..run]);
+    // Runs of ordinary chars are copied whole: most of a line is one. ASCII
+    // bytes are classed without decoding a char.
+    let mut run = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        let (width, special, dropped) = if b < 0x80 {
+            (1, b == b' ' || b.is_ascii_control(), false)
+        } else {
+            let Some(c) = line.get(i..).and_then(|rest| rest.chars().next()) else {
+                break;
+            };
+            (c.len_utf8(), is_space_or_dropped(c), is_dropped(c))
+        };
+        if !special {
+            i += width;
+            continue;
+        }
+        if run < i {
+            out.push_str(&line[run..i]);
             last_space = false;
-            rest = &rest[run..];
-            continue;
         }
-        let c = rest.chars().next().unwrap_or(' ');
-        rest = &rest[c.len_utf8()..];
-        if is_dropped(c) {
-            continue;
+        if !dropped {
+            if !last_space {
+                out.push(' ');
+            }
+            last_space = true;
         }
-        if !last_space {
-            out.push(' ');
-        }
-        last_space = true;
+        i += width;
+        run = i;
+    }
+    if run < line.len() {
+        out.push_str(&line[run..]);
     }
     out.truncate(out.trim_end().len());
     out
