@@ -158,14 +158,15 @@ fn letters(s: &str) -> usize {
 }
 
 /// The element that most likely holds the article: a known content container,
-/// else the one whose own paragraphs hold the most text.
-fn article_element<'a>(doc: &'a Html, rules: &HtmlRules) -> Option<ElementRef<'a>> {
+/// else the one whose own paragraphs hold the most text. With the container,
+/// its text, read to measure it.
+fn article_element<'a>(doc: &'a Html, rules: &HtmlRules) -> Option<(ElementRef<'a>, Option<String>)> {
     for sel in &rules.content {
         for el in doc.select(sel) {
             let mut t = String::new();
             block_text(el, rules, &mut t);
             if letters(&t) >= rules.min_article_chars {
-                return Some(el);
+                return Some((el, Some(t)));
             }
         }
     }
@@ -184,7 +185,7 @@ fn article_element<'a>(doc: &'a Html, rules: &HtmlRules) -> Option<ElementRef<'a
         })
         .filter(|(own, _)| *own >= rules.min_article_chars / 2)
         .max_by_key(|(own, _)| *own)
-        .map(|(_, el)| el)
+        .map(|(_, el)| (el, None))
 }
 
 fn first_text(doc: &Html, sels: &[Selector]) -> Option<String> {
@@ -209,9 +210,12 @@ fn first_text(doc: &Html, sels: &[Selector]) -> Option<String> {
 /// Reads the article of a page. None when no element holds an article.
 pub fn extract(html: &str, rules: &HtmlRules) -> Option<Article> {
     let doc = Html::parse_document(html);
-    let el = article_element(&doc, rules)?;
-    let mut text = String::new();
-    block_text(el, rules, &mut text);
+    let (el, text) = article_element(&doc, rules)?;
+    let text = text.unwrap_or_else(|| {
+        let mut t = String::new();
+        block_text(el, rules, &mut t);
+        t
+    });
     let text = clean_lines(&text);
     if letters(&text) < rules.min_article_chars / 2 {
         return None;
