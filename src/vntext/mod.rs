@@ -71,6 +71,13 @@ pub fn lowercase(s: &str) -> String {
         return s.to_lowercase();
     }
     let mut out = String::with_capacity(s.len());
+    push_lowercase(&mut out, s);
+    out
+}
+
+/// Appends `s` lowercased char by char (no Greek capital sigma in it: its
+/// lowercase depends on the word around it).
+fn push_lowercase(out: &mut String, s: &str) {
     for c in s.chars() {
         if c.is_ascii() {
             out.push(c.to_ascii_lowercase());
@@ -79,6 +86,21 @@ pub fn lowercase(s: &str) -> String {
         } else {
             out.extend(c.to_lowercase());
         }
+    }
+}
+
+/// [`lowercase`] and [`collapse_spaces`] in one pass: the words of `s`,
+/// lowercased, joined by single spaces.
+pub fn lowercase_words(s: &str) -> String {
+    if s.contains('Σ') {
+        return collapse_spaces(&lowercase(s));
+    }
+    let mut out = String::with_capacity(s.len());
+    for word in s.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        push_lowercase(&mut out, word);
     }
     out
 }
@@ -252,6 +274,13 @@ mod tests {
         #[test]
         fn folding_matches_the_char_by_char_fold(s in "[a-zA-Z0-9 .,\n\u{300}đĐẢảỦủÀàİΣΟẞßǅ\u{10400}\u{1e9e}]{0,60}") {
             proptest::prop_assert_eq!(fold_case_same_len(&s), reference_fold(&s));
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn lowercase_words_is_lowercase_then_collapse(s in "[a-zA-Z .\t\n\u{a0}\u{2003}đĐẢảỦủÀàİΣΟẞßǅ\u{300}]{0,40}") {
+            proptest::prop_assert_eq!(lowercase_words(&s), collapse_spaces(&lowercase(&s)));
         }
     }
 

@@ -179,7 +179,7 @@ pub fn fix_tone_placement(s: &str) -> String {
 
 /// A comparison key: lowercase, tone placement fixed, single spaces.
 pub fn canonical_key(s: &str) -> String {
-    super::collapse_spaces(&super::lowercase(&normalize_text(s)))
+    super::lowercase_words(&normalize_text(s))
 }
 
 #[cfg(test)]
