@@ -300,12 +300,9 @@ fn is_target(page: &Page, si: usize, pos: usize, carried: bool) -> bool {
 /// The year ("năm 2023") named in sentence `si` nearest to byte `pos`.
 fn nearest_year(page: &Page, si: usize, pos: usize) -> Option<i32> {
     let rel = pos - page.sentence(si).start;
-    date::YEAR
-        .captures_iter(page.sentence_folded(si))
-        .filter_map(|c| {
-            let m = c.get(1)?;
-            Some((m.start().abs_diff(rel), m.as_str().parse::<i32>().ok()?))
-        })
+    page.sentence_years(si)
+        .iter()
+        .map(|&(at, year)| (at.abs_diff(rel), year))
         .min()
         .map(|(_, y)| y)
 }

@@ -24,6 +24,8 @@ pub struct Page<'a> {
     /// Every indexed phrase set's occurrences in the whole page, by slot,
     /// from one scan of the page, then filtered for every range asked about.
     indexed_hits: OnceCell<Vec<Vec<RawHit>>>,
+    /// Each sentence's years ("năm 2023"), found the first time one is asked for.
+    years: Vec<OnceCell<Vec<(usize, i32)>>>,
 }
 
 impl<'a> Page<'a> {
@@ -33,7 +35,22 @@ impl<'a> Page<'a> {
             lx,
             chars: CharIndex::new(&doc.body),
             indexed_hits: OnceCell::new(),
+            years: vec![OnceCell::new(); doc.sentences.len()],
         }
+    }
+
+    /// The years sentence `i` names after "năm", with where each starts in
+    /// the sentence, in order.
+    pub fn sentence_years(&self, i: usize) -> &[(usize, i32)] {
+        self.years[i].get_or_init(|| {
+            crate::vntext::date::YEAR
+                .captures_iter(self.sentence_folded(i))
+                .filter_map(|c| {
+                    let m = c.get(1)?;
+                    Some((m.start(), m.as_str().parse().ok()?))
+                })
+                .collect()
+        })
     }
 
     pub fn body(&self) -> &str {
