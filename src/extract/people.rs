@@ -43,18 +43,30 @@ impl Role {
     }
 }
 
-/// Alphanumeric runs of `text[start..end]`, as absolute byte spans.
+/// Alphanumeric runs of `text[start..end]`, as absolute byte spans. ASCII
+/// bytes are classed without decoding a char.
 fn tokens(text: &str, start: usize, end: usize) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
     let mut cur: Option<usize> = None;
-    for (i, c) in text[start..end].char_indices() {
-        if crate::vntext::is_letter_or_digit(c) {
+    let bytes = text.as_bytes();
+    let mut i = start;
+    while i < end {
+        let (word, width) = if bytes[i] < 0x80 {
+            (bytes[i].is_ascii_alphanumeric(), 1)
+        } else {
+            match text.get(i..end).and_then(|rest| rest.chars().next()) {
+                Some(c) => (crate::vntext::is_letter_or_digit(c), c.len_utf8()),
+                None => break,
+            }
+        };
+        if word {
             if cur.is_none() {
-                cur = Some(start + i);
+                cur = Some(i);
             }
         } else if let Some(s) = cur.take() {
-            out.push((s, start + i));
+            out.push((s, i));
         }
+        i += width;
     }
     if let Some(s) = cur {
         out.push((s, end));
@@ -184,12 +196,12 @@ pub fn find_people(page: &Page, facts: &MeetingFacts) -> Vec<PersonOccurrence> {
                 }
             }
             // "Bà Triệu Thị Hồng Nhung": a capitalised cue word starts no name.
-            let cue_word = lx
-                .person_cues
-                .at(&page.folded()[..s.end], ts)
-                .is_some_and(|h| h.end == toks[j].1);
+            // The phrase lookups run only for a capitalised word (most are not).
             if !name::is_capitalized_syllable(word)
-                || cue_word
+                || lx
+                    .person_cues
+                    .at(&page.folded()[..s.end], ts)
+                    .is_some_and(|h| h.end == toks[j].1)
                 || lx.title_heads.at(&page.folded()[..s.end], ts).is_some()
             {
                 j += 1;
@@ -592,4 +604,62 @@ pub fn merge_mentions(page: &Page, occurrences: &[PersonOccurrence], meeting_id:
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The char-by-char reading of [`tokens`], kept as its reference.
+    fn reference_tokens(text: &str, start: usize, end: usize) -> Vec<(usize, usize)> {
+        let mut out = Vec::new();
+        let mut cur: Option<usize> = None;
+        for (i, c) in text[start..end].char_indices() {
+            if c.is_alphanumeric() {
+                cur.get_or_insert(start + i);
+            } else if let Some(s) = cur.take() {
+                out.push((s, start + i));
+            }
+        }
+        if let Some(s) = cur {
+            out.push((s, end));
+        }
+        out
+    }
+
+    #[test]
+    fn tokens_are_letter_and_digit_runs() {
+        let s = "Đ/c Lò Văn Khải, UVBTV-Bí thư; 12,5% (x2)";
+        let words: Vec<&str> = tokens(s, 0, s.len()).iter().map(|&(a, b)| &s[a..b]).collect();
+        assert_eq!(
+            words,
+            ["Đ", "c", "Lò", "Văn", "Khải", "UVBTV", "Bí", "thư", "12", "5", "x2"]
+        );
+        // Spans are absolute, and a run cut by the range ends with it.
+        let from = s.find("Văn").unwrap();
+        assert_eq!(tokens(s, from, from + 5), [(from, from + 4)]);
+        assert_eq!(tokens(s, from, from + 3), [(from, from + 3)]);
+        assert_eq!(tokens(s, from + 1, from + 3), [(from + 1, from + 3)]);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn tokens_match_the_char_by_char_reading(
+            s in "[a-zA-Z0-9 ,.;/%()\\-–đĐảẢưỮ٣²\\u{300}\\u{a0}]{0,40}",
+            a in 0usize..48,
+            b in 0usize..48,
+        ) {
+            let (mut a, mut b) = (a.min(s.len()), b.min(s.len()));
+            if a > b {
+                std::mem::swap(&mut a, &mut b);
+            }
+            while !s.is_char_boundary(a) {
+                a -= 1;
+            }
+            while !s.is_char_boundary(b) {
+                b += 1;
+            }
+            proptest::prop_assert_eq!(tokens(&s, a, b), reference_tokens(&s, a, b));
+        }
+    }
 }
