@@ -1131,15 +1131,17 @@ impl Lexicon {
             if let Some(re) = &a.dotted {
                 out = re.replace_all(&out, "$1 $2").into_owned();
             }
-            // Twice, because adjacent abbreviations share the separator between them.
+            // Twice, because adjacent abbreviations share the separator
+            // between them; a first pass that changed nothing needs no second.
             for _ in 0..2 {
-                out = a
-                    .expand
-                    .replace_all(&out, |c: &regex::Captures| {
-                        let long = a.long_of.get(&c[2]).cloned().unwrap_or_else(|| c[2].to_string());
-                        format!("{}{}{}", &c[1], long, &c[3])
-                    })
-                    .into_owned();
+                let expanded = a.expand.replace_all(&out, |c: &regex::Captures| {
+                    let long = a.long_of.get(&c[2]).cloned().unwrap_or_else(|| c[2].to_string());
+                    format!("{}{}{}", &c[1], long, &c[3])
+                });
+                match expanded {
+                    std::borrow::Cow::Borrowed(_) => break,
+                    std::borrow::Cow::Owned(changed) => out = changed,
+                }
             }
         }
         crate::vntext::collapse_spaces(&out)
