@@ -122,9 +122,9 @@ pub fn collapse_spaces(s: &str) -> String {
 /// byte offsets found in the folded text are valid in the original.
 pub fn fold_case_same_len(s: &str) -> String {
     // The ASCII letters are lowered in one pass over a copy; then only the
-    // chars past ASCII are decoded, and rewritten in place (same length).
-    let mut out = s.as_bytes().to_vec();
-    out.make_ascii_lowercase();
+    // chars past ASCII are decoded, and the few that change (capitals:
+    // "Đ", "Ủ") are replaced in place, by chars of the same length.
+    let mut out = s.to_ascii_lowercase();
     let bytes = s.as_bytes();
     let mut i = 0;
     while i < bytes.len() {
@@ -136,13 +136,12 @@ pub fn fold_case_same_len(s: &str) -> String {
             break;
         };
         let len = c.len_utf8();
-        if let Some(l) = lowercase_char(c).filter(|l| l.len_utf8() == len) {
-            l.encode_utf8(&mut out[i..i + len]);
+        if let Some(l) = lowercase_char(c).filter(|&l| l != c && l.len_utf8() == len) {
+            out.replace_range(i..i + len, l.encode_utf8(&mut [0; 4]));
         }
         i += len;
     }
-    // Whole chars were replaced by whole chars of the same length.
-    String::from_utf8(out).unwrap_or_else(|_| s.to_string())
+    out
 }
 
 /// `char::is_alphabetic`, answered without the Unicode table lookup for the
