@@ -95,11 +95,47 @@ fn is_space_or_dropped(c: char) -> bool {
 }
 
 /// Splits "UBNDphường" into "UBND phường".
-fn unglue(lx: &Lexicon, line: &str) -> String {
-    match &lx.abbreviations.glued {
-        Some(re) => re.replace_all(line, "$1 $2").into_owned(),
-        None => line.to_string(),
-    }
+fn unglue(lx: &Lexicon, line: String) -> String {
+    let Some(re) = &lx.abbreviations.glued else {
+        return line;
+    };
+    // Most lines have nothing glued: they are handed back, not copied.
+    let split = match re.replace_all(&line, "$1 $2") {
+        std::borrow::Cow::Owned(split) => Some(split),
+        std::borrow::Cow::Borrowed(_) => None,
+    };
+    split.unwrap_or(line)
+}
+
+/// The lines of a text, split at "\n", "\r" and the Unicode line and
+/// paragraph separators, as `str::split` with those four chars splits it.
+/// The separators are found as bytes: "\n" and "\r" are ASCII, and U+2028,
+/// U+2029 are the only chars whose UTF-8 starts E2 80 A8 or E2 80 A9.
+fn split_lines(text: &str) -> impl Iterator<Item = &str> {
+    let bytes = text.as_bytes();
+    let mut from = 0;
+    let mut done = false;
+    std::iter::from_fn(move || {
+        if done {
+            return None;
+        }
+        let mut i = from;
+        while i < bytes.len() {
+            let width = match bytes[i] {
+                b'\n' | b'\r' => 1,
+                0xE2 if bytes.get(i + 1) == Some(&0x80) && matches!(bytes.get(i + 2), Some(0xA8 | 0xA9)) => 3,
+                _ => {
+                    i += 1;
+                    continue;
+                }
+            };
+            let line = &text[from..i];
+            from = i + width;
+            return Some(line);
+        }
+        done = true;
+        Some(&text[from..])
+    })
 }
 
 fn is_editor_line(lx: &Lexicon, line: &str) -> bool {
@@ -142,9 +178,14 @@ pub fn normalize(src: &SourceDocument, lx: &Lexicon) -> Normalized {
     };
 
     let mut lines: Vec<String> = Vec::new();
-    for raw in text.split(['\n', '\r', '\u{2028}', '\u{2029}']) {
-        let line = unglue(lx, &clean_spaces(raw));
-        let line = line.trim().to_string();
+    for raw in split_lines(&text) {
+        let line = unglue(lx, clean_spaces(raw));
+        let trimmed = line.trim();
+        let line = if trimmed.len() == line.len() {
+            line
+        } else {
+            trimmed.to_string()
+        };
         if !line.is_empty() {
             lines.push(line);
         }
@@ -181,7 +222,7 @@ pub fn normalize(src: &SourceDocument, lx: &Lexicon) -> Normalized {
     // An HTML page's footer element: editor lines join the body, the rest is kept aside.
 
     for line in normalize_text(&page.footer).lines() {
-        let line = unglue(lx, &clean_spaces(line));
+        let line = unglue(lx, clean_spaces(line));
         if is_editor_line(lx, &line) {
             kept.push(line);
         } else if !line.is_empty() {
@@ -624,6 +665,21 @@ mod tests {
         assert_eq!(spans("vững mạnh…. Trong đó"), ["vững mạnh….", "Trong đó"]);
         assert_eq!(spans("ngày 1.020 đồng chí"), ["ngày 1.020 đồng chí"]);
         assert_eq!(spans("đã đặt ra .Chỉ đạo các"), ["đã đặt ra .", "Chỉ đạo các"]);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn lines_split_as_str_split_does(s in "[a-zđ \n\r\u{2028}\u{2029}\u{2027}\u{202A}\u{20AC}\u{E2}]{0,30}") {
+            let expected: Vec<&str> = s.split(['\n', '\r', '\u{2028}', '\u{2029}']).collect();
+            proptest::prop_assert_eq!(split_lines(&s).collect::<Vec<_>>(), expected);
+        }
+    }
+
+    #[test]
+    fn lines_split_at_all_four_separators() {
+        let lines: Vec<&str> = split_lines("a\r\nb\u{2028}c\u{2029}\u{2027}d\n").collect();
+        assert_eq!(lines, ["a", "", "b", "c", "\u{2027}d", ""]);
+        assert_eq!(split_lines("").collect::<Vec<_>>(), [""]);
     }
 
     fn lexicon() -> Lexicon {
