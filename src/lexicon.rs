@@ -228,6 +228,14 @@ impl PhraseSet {
         self.slot
     }
 
+    /// A set with each phrase as its own entry: a hit's id is the phrase's
+    /// place in `phrases`.
+    pub fn each<S: AsRef<str>>(phrases: &[S]) -> PhraseSet {
+        let v: Vec<Vec<&str>> = phrases.iter().map(|s| vec![s.as_ref()]).collect();
+        PhraseSet::new(&v)
+    }
+
+    /// A set with all the phrases as one entry (every hit's id is 0).
     pub fn flat<S: AsRef<str>>(phrases: &[S]) -> PhraseSet {
         let v: Vec<Vec<&str>> = vec![phrases.iter().map(|s| s.as_ref()).collect()];
         PhraseSet::new(&v)
@@ -1032,13 +1040,7 @@ impl Lexicon {
                 .iter()
                 .map(|s| normalize_text(s))
                 .collect(),
-            provinces: PhraseSet::new(
-                &meetings
-                    .provinces
-                    .iter()
-                    .map(|p| vec![p.clone()])
-                    .collect::<Vec<_>>(),
-            ),
+            provinces: PhraseSet::each(&meetings.provinces),
             districts_abolished,
             cue_ignore_after: meetings.cue_ignore_after.iter().map(|s| fold_phrase(s)).collect(),
             province_list: meetings.provinces.iter().map(|s| normalize_text(s)).collect(),
@@ -1053,13 +1055,7 @@ impl Lexicon {
                 .map(|s| normalize_text(s))
                 .filter_map(|s| s.split_once(' ').map(|(head, _)| head.to_string()))
                 .collect(),
-            committee_levels: PhraseSet::new(
-                &meetings
-                    .committee_levels
-                    .iter()
-                    .map(|p| vec![p.as_str()])
-                    .collect::<Vec<_>>(),
-            ),
+            committee_levels: PhraseSet::each(&meetings.committee_levels),
             committee_level_list: meetings.committee_levels.iter().map(|s| fold_phrase(s)).collect(),
             organizer_heads: one(&meetings.organizer_heads),
             clutter_remove,
