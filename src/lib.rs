@@ -13,6 +13,7 @@ pub mod corpus;
 pub mod error;
 pub mod explain;
 pub mod extract;
+pub mod frame;
 pub mod gazetteer;
 pub mod html;
 pub mod ingest;

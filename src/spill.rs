@@ -12,7 +12,7 @@
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 use std::fs::File;
-use std::io::{self, BufReader, BufWriter, Read, Write};
+use std::io::{self, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
@@ -162,9 +162,7 @@ pub fn write_run_from<R: Codec>(path: &Path, mut next: impl FnMut() -> Result<Op
     while let Some(r) = next()? {
         e.buf.clear();
         r.encode(&mut e);
-        w.write_all(&(e.buf.len() as u32).to_le_bytes())
-            .and_then(|_| w.write_all(&e.buf))
-            .map_err(Error::writing(path))?;
+        crate::frame::write_frame(&mut w, &e.buf).map_err(Error::writing(path))?;
     }
     w.flush().map_err(Error::writing(path))
 }
@@ -190,21 +188,9 @@ impl<R: Codec> RecordReader<R> {
 
     /// The next record; `None` at the end of the file.
     pub fn next_record(&mut self) -> Result<Option<R>> {
-        let mut len = [0u8; 4];
-        match self.reader.read_exact(&mut len) {
-            Ok(()) => {}
-            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(None),
-            Err(e) => {
-                return Err(Error::Read {
-                    path: self.path.clone(),
-                    source: e,
-                })
-            }
+        if !crate::frame::read_frame(&mut self.reader, &mut self.buf).map_err(Error::reading(&self.path))? {
+            return Ok(None);
         }
-        self.buf.resize(u32::from_le_bytes(len) as usize, 0);
-        self.reader
-            .read_exact(&mut self.buf)
-            .map_err(Error::reading(&self.path))?;
         R::decode(&mut Decoder { buf: &self.buf })
             .map(Some)
             .map_err(|_| Error::Read {

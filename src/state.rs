@@ -5,8 +5,8 @@
 //! read next time always matches `current`.
 //!
 //! `rows.bin.zst` is zstd over a header ([`ROWS_MAGIC`]) and then one record
-//! per input file: its length as 4 bytes little-endian, then the source and
-//! its rows in postcard (serde's fields in order, integers as varints). The
+//! per input file, framed by [`crate::frame`] (its length first): the source
+//! and its rows in postcard (serde's fields in order, integers as varints). The
 //! state is private to hoinghi and rewritten on every run, so it is built to
 //! be written fast; JSON took a tenth of a run's CPU to write and compress.
 
@@ -188,24 +188,11 @@ impl StoredRows {
     }
 
     fn next_record(&mut self) -> Result<Option<RowsRecord>> {
-        let mut len = [0u8; 4];
-        // The end of the file may only fall between records.
-        match self
-            .reader
-            .read(&mut len[..1])
+        if !crate::frame::read_frame(&mut self.reader, &mut self.record)
             .map_err(Error::reading(&self.path))?
         {
-            0 => return Ok(None),
-            _ => self
-                .reader
-                .read_exact(&mut len[1..])
-                .map_err(Error::reading(&self.path))?,
+            return Ok(None);
         }
-        let len = u32::from_le_bytes(len) as usize;
-        self.record.resize(len, 0);
-        self.reader
-            .read_exact(&mut self.record)
-            .map_err(Error::reading(&self.path))?;
         postcard::from_bytes(&self.record)
             .map(Some)
             .map_err(|e| invalid(&self.path, format!("a record does not decode: {e}")))
@@ -271,23 +258,17 @@ impl StateWriter {
             source: &'a str,
             extractions: &'a [Extraction],
         }
-        // Room for the length, filled in once the record is encoded.
         self.record.clear();
-        self.record.extend_from_slice(&[0; 4]);
         let record = std::mem::take(&mut self.record);
         let encoded = postcard::to_extend(&Record { source, extractions }, record);
         self.record = encoded.map_err(|e| Error::Write {
             path: self.rows_path.clone(),
             source: std::io::Error::other(e),
         })?;
-        let len = u32::try_from(self.record.len() - 4).map_err(|_| Error::Write {
+        crate::frame::write_frame(&mut self.rows, &self.record).map_err(|e| Error::Write {
             path: self.rows_path.clone(),
-            source: std::io::Error::other(format!("the rows of {source} take more than 4 GiB")),
-        })?;
-        self.record[..4].copy_from_slice(&len.to_le_bytes());
-        self.rows
-            .write_all(&self.record)
-            .map_err(Error::writing(&self.rows_path))
+            source: std::io::Error::new(e.kind(), format!("the rows of {source}: {e}")),
+        })
     }
 
     /// Closes `files.json` and the rows and renames the folder into place.
