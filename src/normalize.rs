@@ -37,39 +37,31 @@ pub fn quarantine(src: &SourceDocument, reason: impl Into<String>) -> DocumentRo
 
 /// Every kind of space as one plain space, runs collapsed, ends trimmed.
 pub fn clean_spaces(line: &str) -> String {
-    let bytes = line.as_bytes();
     let mut out = String::with_capacity(line.len());
     let mut last_space = true;
-    // Runs of ordinary chars are copied whole: most of a line is one. ASCII
-    // bytes are classed without decoding a char.
+    // Runs of ordinary chars are copied whole: most of a line is one. An
+    // ASCII char is classed by itself.
     let mut run = 0;
-    let mut i = 0;
-    while i < bytes.len() {
-        let b = bytes[i];
-        let (width, special, dropped) = if b < 0x80 {
-            (1, b == b' ' || b.is_ascii_control(), false)
+    for (i, c) in line.char_indices() {
+        let special = if c.is_ascii() {
+            c == ' ' || c.is_ascii_control()
         } else {
-            let Some(c) = line.get(i..).and_then(|rest| rest.chars().next()) else {
-                break;
-            };
-            (c.len_utf8(), is_space_or_dropped(c), is_dropped(c))
+            is_space_or_dropped(c)
         };
         if !special {
-            i += width;
             continue;
         }
         if run < i {
             out.push_str(&line[run..i]);
             last_space = false;
         }
-        if !dropped {
+        if !is_dropped(c) {
             if !last_space {
                 out.push(' ');
             }
             last_space = true;
         }
-        i += width;
-        run = i;
+        run = i + c.len_utf8();
     }
     if run < line.len() {
         out.push_str(&line[run..]);

@@ -43,22 +43,18 @@ impl Role {
     }
 }
 
-/// Alphanumeric runs of `text[start..end]`, as absolute byte spans. ASCII
-/// bytes are classed without decoding a char.
+/// Alphanumeric runs of `text[start..end]`, as absolute byte spans. An
+/// ASCII char is classed by itself.
 fn tokens(text: &str, start: usize, end: usize) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
     let mut cur: Option<usize> = None;
-    let bytes = text.as_bytes();
-    let mut i = start;
-    while i < end {
-        let (word, width) = if bytes[i] < 0x80 {
-            (bytes[i].is_ascii_alphanumeric(), 1)
+    for (i, c) in text[start..end].char_indices() {
+        let word = if c.is_ascii() {
+            c.is_ascii_alphanumeric()
         } else {
-            match text.get(i..end).and_then(|rest| rest.chars().next()) {
-                Some(c) => (crate::vntext::is_letter_or_digit(c), c.len_utf8()),
-                None => break,
-            }
+            crate::vntext::is_letter_or_digit(c)
         };
+        let i = start + i;
         if word {
             if cur.is_none() {
                 cur = Some(i);
@@ -66,7 +62,6 @@ fn tokens(text: &str, start: usize, end: usize) -> Vec<(usize, usize)> {
         } else if let Some(s) = cur.take() {
             out.push((s, i));
         }
-        i += width;
     }
     if let Some(s) = cur {
         out.push((s, end));

@@ -45,20 +45,16 @@ pub fn vietnamese_score(text: &str) -> f64 {
             viet += usize::from(marked);
         }
     };
-    // ASCII bytes (most of a page) are told apart without decoding a char:
-    // an ASCII letter is never a Vietnamese one.
-    let bytes = text.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        let b = bytes[i];
-        let (letter, vietnamese, width) = if b < 0x80 {
-            (b.is_ascii_alphabetic(), false, 1)
+    for c in text.chars() {
+        // An ASCII char (most of a page) is classed by itself: an ASCII
+        // letter is never a Vietnamese one.
+        let (letter, vietnamese) = if c.is_ascii() {
+            (c.is_ascii_alphabetic(), false)
         } else {
-            let Some(c) = text.get(i..).and_then(|rest| rest.chars().next()) else {
-                break;
-            };
-            let letter = super::is_letter(c) || ('\u{300}'..='\u{323}').contains(&c);
-            (letter, is_vietnamese_letter(c), c.len_utf8())
+            (
+                super::is_letter(c) || ('\u{300}'..='\u{323}').contains(&c),
+                is_vietnamese_letter(c),
+            )
         };
         if letter {
             len += 1;
@@ -67,7 +63,6 @@ pub fn vietnamese_score(text: &str) -> f64 {
             end_word(len, marked);
             (len, marked) = (0, false);
         }
-        i += width;
     }
     end_word(len, marked);
     if words == 0 {

@@ -125,21 +125,11 @@ pub fn fold_case_same_len(s: &str) -> String {
     // chars past ASCII are decoded, and the few that change (capitals:
     // "Đ", "Ủ") are replaced in place, by chars of the same length.
     let mut out = s.to_ascii_lowercase();
-    let bytes = s.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] < 0x80 {
-            i += 1;
-            continue;
-        }
-        let Some(c) = s.get(i..).and_then(|rest| rest.chars().next()) else {
-            break;
-        };
+    for (i, c) in s.char_indices().filter(|(_, c)| !c.is_ascii()) {
         let len = c.len_utf8();
         if let Some(l) = lowercase_char(c).filter(|&l| l != c && l.len_utf8() == len) {
             out.replace_range(i..i + len, l.encode_utf8(&mut [0; 4]));
         }
-        i += len;
     }
     out
 }

@@ -69,18 +69,8 @@ pub fn nfc(s: &str) -> String {
     // s[..copied] is in `out`; the stretch being read starts at `stretch`, and
     // is `plain` while it holds only the starter.
     let (mut copied, mut stretch, mut plain) = (0, 0, true);
-    let bytes = s.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        let (boundary, width) = if bytes[i] < 0x80 {
-            (true, 1)
-        } else {
-            match s.get(i..).and_then(|rest| rest.chars().next()) {
-                Some(c) => (is_stable_starter(table, c), c.len_utf8()),
-                None => break,
-            }
-        };
-        if boundary {
+    for (i, c) in s.char_indices() {
+        if is_stable_starter(table, c) {
             if !plain {
                 out.push_str(&s[copied..stretch]);
                 out.extend(s[stretch..i].nfc());
@@ -91,7 +81,6 @@ pub fn nfc(s: &str) -> String {
         } else {
             plain = false;
         }
-        i += width;
     }
     if plain {
         out.push_str(&s[copied..]);
