@@ -532,7 +532,7 @@ fn push_trimmed(line: &str, start: usize, end: usize, out: &mut Vec<(usize, usiz
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn spans(line: &str) -> Vec<&str> {
@@ -679,6 +679,12 @@ mod tests {
     }
 
     fn page(text: &str) -> NormalizedDocument {
+        normalized_txt(text, &lexicon())
+    }
+
+    /// A .txt page of `text`, normalized; a test that needs it quarantined
+    /// calls `normalize` itself.
+    pub(crate) fn normalized_txt(text: &str, lx: &Lexicon) -> NormalizedDocument {
         let src = SourceDocument {
             doc_id: "d".into(),
             source: "p.txt".into(),
@@ -688,7 +694,7 @@ mod tests {
             rejected: None,
             record: None,
         };
-        match normalize(&src, &lexicon()) {
+        match normalize(&src, lx) {
             Normalized::Ok(d) => *d,
             Normalized::Quarantined(r) => panic!("{:?}", r.error),
         }

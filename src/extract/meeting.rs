@@ -505,19 +505,7 @@ mod tests {
             &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("pipelines/lexicon"),
         )
         .unwrap();
-        let src = crate::model::SourceDocument {
-            doc_id: "d".into(),
-            source: "p.txt".into(),
-            format: crate::model::Format::Txt,
-            content_sha256: String::new(),
-            bytes: text.as_bytes().to_vec(),
-            rejected: None,
-            record: None,
-        };
-        let doc = match crate::normalize::normalize(&src, &lx) {
-            crate::model::Normalized::Ok(d) => *d,
-            crate::model::Normalized::Quarantined(r) => panic!("{:?}", r.error),
-        };
+        let doc = crate::normalize::tests::normalized_txt(text, &lx);
         committee_level(&Page::new(&doc, &lx))
     }
 
