@@ -4,7 +4,7 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use arrow_array::builder::{ListBuilder, StringBuilder};
 use arrow_array::{
@@ -396,7 +396,10 @@ impl TableWriter {
 /// memory stays bounded however many pages there are. Dropped unfinished (an
 /// error, a full disk), it deletes the hidden folder: no half snapshot stays.
 pub struct SnapshotWriter {
-    tables: Vec<TableWriter>,
+    /// Each table's writer behind its own lock, with the table's name outside
+    /// it: callers on several threads, each with other tables' rows (the
+    /// roll-up merges at the end of a run), never wait for one another.
+    tables: Vec<(&'static str, Mutex<TableWriter>)>,
     dir: StagingDir,
 }
 
@@ -423,25 +426,29 @@ impl SnapshotWriter {
                         message: e.to_string(),
                     }
                 })?;
-            w.tables.push(TableWriter {
+            w.tables.push((
                 table,
-                path,
-                writer,
-                rows: 0,
-            });
+                Mutex::new(TableWriter {
+                    table,
+                    path,
+                    writer,
+                    rows: 0,
+                }),
+            ));
         }
         Ok(w)
     }
 
     /// Appends rows to every table that has some, the tables in parallel.
-    pub fn write(&mut self, rows: &Tables) -> Result<()> {
+    pub fn write(&self, rows: &Tables) -> Result<()> {
         use rayon::prelude::*;
-        self.tables.par_iter_mut().try_for_each(|t| {
-            let n = rows.rows(t.table);
+        self.tables.par_iter().try_for_each(|(table, t)| {
+            let n = rows.rows(table);
             if n == 0 {
                 return Ok(());
             }
-            let b = batch(rows, t.table)?;
+            let mut t = lock(table, t)?;
+            let b = batch(rows, table)?;
             t.writer.write(&b).map_err(|e| t.error(e))?;
             t.rows += n;
             Ok(())
@@ -450,7 +457,10 @@ impl SnapshotWriter {
 
     /// Rows written so far, by table.
     pub fn rows(&self) -> Vec<(&'static str, usize)> {
-        self.tables.iter().map(|t| (t.table, t.rows)).collect()
+        self.tables
+            .iter()
+            .map(|(table, t)| (*table, lock(table, t).map_or(0, |t| t.rows)))
+            .collect()
     }
 
     /// Closes every file, writes `_manifest.json` (with `finished_at` set) and
@@ -458,22 +468,34 @@ impl SnapshotWriter {
     /// ([`swap_current`]) once the run's state is written too.
     pub fn finish(self, mut manifest: serde_json::Value) -> Result<PathBuf> {
         use rayon::prelude::*;
-        self.tables.into_par_iter().try_for_each(|t| -> Result<()> {
-            let TableWriter {
-                table, path, writer, ..
-            } = t;
-            let file = writer.into_inner().map_err(|e| Error::Table {
-                table: table.into(),
-                message: e.to_string(),
+        self.tables
+            .into_par_iter()
+            .try_for_each(|(table, t)| -> Result<()> {
+                let TableWriter { path, writer, .. } = t.into_inner().map_err(|_| poisoned(table))?;
+                let file = writer.into_inner().map_err(|e| Error::Table {
+                    table: table.into(),
+                    message: e.to_string(),
+                })?;
+                file.sync_all().map_err(Error::writing(&path))
             })?;
-            file.sync_all().map_err(Error::writing(&path))
-        })?;
         manifest["finished_at"] = serde_json::json!(chrono::Utc::now().to_rfc3339());
         let manifest_path = self.dir.path().join("_manifest.json");
         let text = serde_json::to_string_pretty(&manifest).unwrap_or_default();
         fs::write(&manifest_path, text).map_err(Error::writing(&manifest_path))?;
         self.dir.commit()
     }
+}
+
+/// The error for a table whose writer panicked while another thread wrote.
+fn poisoned(table: &str) -> Error {
+    Error::Table {
+        table: table.into(),
+        message: "its writer failed while writing a batch".into(),
+    }
+}
+
+fn lock<'a>(table: &str, t: &'a Mutex<TableWriter>) -> Result<MutexGuard<'a, TableWriter>> {
+    t.lock().map_err(|_| poisoned(table))
 }
 
 /// Points `OUT/current` at `snapshots/<run_id>` (a relative link) atomically.

@@ -68,17 +68,30 @@ fn spilled_rollups_publish_the_same_tables_as_rollups_in_memory() {
         text.replace("rollup_memory_mb = 64", "rollup_memory_mb = 0"),
     )
     .unwrap();
+    // The roll-ups are merged at the end on the pool's threads, each table by
+    // one of them: four threads and one must publish the same rows.
     let spilled = tmp.path().join("spilled");
-    run_ok(&input, &spilled, &["--pipeline", file.to_str().unwrap()]);
+    run_ok(
+        &input,
+        &spilled,
+        &["--pipeline", file.to_str().unwrap(), "--threads", "4"],
+    );
+    let one_thread = tmp.path().join("one-thread");
+    run_ok(
+        &input,
+        &one_thread,
+        &["--pipeline", file.to_str().unwrap(), "--threads", "1"],
+    );
     let m = manifest(&spilled);
     let spills = m["rollup_spills"].as_u64().unwrap();
     assert!(spills > 300, "{spills} spills for 400+ pages");
 
-    let (a, b) = (tables(&in_memory), tables(&spilled));
-    for ((name, x), (_, y)) in a.iter().zip(&b) {
+    let (a, b, c) = (tables(&in_memory), tables(&spilled), tables(&one_thread));
+    for (((name, x), (_, y)), (_, z)) in a.iter().zip(&b).zip(&c) {
         let rows: usize = x.iter().map(|b| b.num_rows()).sum();
         assert!(rows > 0, "{name} is empty");
         assert_eq!(x, y, "table {name} differs once the roll-ups spill");
+        assert_eq!(y, z, "table {name} differs between 4 threads and 1");
     }
     // The people seen on more than one page are there, so runs were merged.
     let people = read_table(&spilled, "people");
