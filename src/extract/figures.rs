@@ -10,12 +10,21 @@ use super::{MeetingFacts, Page};
 use crate::model::{stable_id, Figure};
 use crate::vntext::{date, number};
 
-/// A number as written: digits with "." thousands groups and "," decimals.
-const NUMBER_PATTERN: &str = r"\d+(?:[.,]\d+)*";
-static NUMBER: LazyLock<Regex> = LazyLock::new(|| Regex::new(NUMBER_PATTERN).expect("valid number pattern"));
-/// The same, only where the haystack starts: a search that stops there.
-static NUMBER_HERE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(&format!("^(?:{NUMBER_PATTERN})")).expect("valid number pattern"));
+/// The length of the number as written at the start of `s`: digits with "."
+/// thousands groups and "," decimals (`\d+(?:[.,]\d+)*` over ASCII digits, the
+/// only digits `number::parse_number` reads); 0 where no digit starts it.
+fn number_len(s: &[u8]) -> usize {
+    let digits = |from: usize| from + s[from..].iter().take_while(|b| b.is_ascii_digit()).count();
+    let mut end = digits(0);
+    if end == 0 {
+        return 0;
+    }
+    // A mark counts only with a digit after it: "12,5." ends before the dot.
+    while end + 1 < s.len() && matches!(s[end], b'.' | b',') && s[end + 1].is_ascii_digit() {
+        end = digits(end + 1);
+    }
+    end
+}
 
 /// The next number that starts in `body[from..to]`, as `(start, end)`, read in
 /// full even where it runs past `to`. The search stops at `to`: a sentence
@@ -25,9 +34,13 @@ fn next_number(body: &str, from: usize, to: usize) -> Option<(usize, usize)> {
     if from >= to {
         return None;
     }
-    let start = NUMBER.find_at(body.get(..to)?, from)?.start();
-    let len = NUMBER_HERE.find(body.get(start..)?)?.end();
-    Some((start, start + len))
+    let start = from
+        + body
+            .as_bytes()
+            .get(from..to)?
+            .iter()
+            .position(u8::is_ascii_digit)?;
+    Some((start, start + number_len(&body.as_bytes()[start..])))
 }
 
 /// Document numbers and codes: "22-NQ/TW", "số 10-CT/TW", "QĐ-UBND".
@@ -55,8 +68,8 @@ fn skip_spaces(s: &str, mut p: usize) -> usize {
 
 /// The number that starts at `p` in `body`, if any: its value and end.
 fn number_at(body: &str, p: usize) -> Option<(f64, usize)> {
-    let m = NUMBER_HERE.find(body.get(p..)?)?;
-    let text = m.as_str().trim_end_matches(['.', ',']);
+    let len = number_len(body.as_bytes().get(p..)?);
+    let text = body.get(p..p + len).filter(|t| !t.is_empty())?;
     Some((number::parse_number(text)?, p + text.len()))
 }
 
@@ -550,5 +563,44 @@ mod tests {
         assert_eq!(next_number(s, at + 6, s.len()), Some((three, three + 1)));
         assert_eq!(number_at(s, at), Some((12500.0, at + 6)));
         assert_eq!(number_at(s, at - 1), None);
+    }
+
+    #[test]
+    fn a_number_ends_at_its_last_digit() {
+        assert_eq!(number_len(b"12,5."), 4);
+        assert_eq!(number_len(b"1.000.000 \xc4\x91"), 9);
+        assert_eq!(number_len(b"07/2023"), 2);
+        assert_eq!(number_len(b"3,,4"), 1);
+        assert_eq!(number_len(b".5"), 0);
+        // "năm" is four bytes: the digit is byte 6.
+        assert_eq!(next_number("năm .5 lần", 0, 12), Some((6, 7)));
+        assert_eq!(number_at("12,5.", 0), Some((12.5, 4)));
+    }
+
+    proptest::proptest! {
+        /// The scanner finds what the pattern it replaced found, wherever the
+        /// digits are ASCII (the only ones `parse_number` reads).
+        #[test]
+        fn number_scan_matches_the_pattern(s in "[0-9.,a đ/-]{0,24}", from in 0usize..30, to in 0usize..30) {
+            let number = Regex::new(r"\d+(?:[.,]\d+)*").unwrap();
+            let here = Regex::new(r"^(?:\d+(?:[.,]\d+)*)").unwrap();
+            let reference = |body: &str, from: usize, to: usize| -> Option<(usize, usize)> {
+                if from >= to {
+                    return None;
+                }
+                let start = number.find_at(body.get(..to)?, from)?.start();
+                let len = here.find(body.get(start..)?)?.end();
+                Some((start, start + len))
+            };
+            let boundary = |mut i: usize| {
+                i = i.min(s.len());
+                while !s.is_char_boundary(i) {
+                    i -= 1;
+                }
+                i
+            };
+            let (from, to) = (boundary(from), boundary(to));
+            proptest::prop_assert_eq!(next_number(&s, from, to), reference(&s, from, to));
+        }
     }
 }
