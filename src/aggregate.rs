@@ -1140,8 +1140,8 @@ impl Aggregator {
 
     /// Hands `emit` the rows of the pages that waited, then the three roll-up
     /// tables, in batches of at most [`BATCH_ROWS`] rows of a table. The
-    /// roll-ups are merged at the same time on the pool's threads (each batch
-    /// holds one table's rows, in that table's order), so the end of a run
+    /// roll-ups are merged at the same time on the pool's threads (each of
+    /// their batches holds one table's rows, in that table's order), so the end of a run
     /// does not leave all but one core idle. Returns the seconds this took
     /// summed over those threads, `emit` included.
     pub fn finish(mut self, emit: impl Fn(Tables) -> Result<()> + Sync) -> Result<f64> {
