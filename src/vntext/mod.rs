@@ -75,8 +75,9 @@ pub fn lowercase(s: &str) -> String {
     out
 }
 
-/// Appends `s` lowercased char by char (no Greek capital sigma in it: its
-/// lowercase depends on the word around it).
+/// Appends `s` lowercased char by char, each as `char::to_lowercase` gives
+/// it. That is `str::to_lowercase` except for a Greek capital sigma, whose
+/// lowercase there depends on the word around it.
 fn push_lowercase(out: &mut String, s: &str) {
     for c in s.chars() {
         if c.is_ascii() {
