@@ -699,6 +699,59 @@ pub struct Lexicon {
     pub gazetteer: Option<std::sync::Arc<crate::gazetteer::Gazetteer>>,
     /// All the phrase sets above in one automaton.
     pub phrase_index: Option<PhraseIndex>,
+    /// [`Lexicon::title_forms`] of the titles seen so far.
+    title_memo: Memo<TitleForms>,
+}
+
+/// A title's forms in the people table: its abbreviations expanded, the key
+/// of that (to tell a title from its restatement) and its head word (to tell
+/// a new title from a restated one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TitleForms {
+    pub expanded: String,
+    pub expanded_key: String,
+    pub head: String,
+}
+
+/// Values a lexicon computes from a string and nothing else, kept by that
+/// string: the same titles come back page after page, and computing one
+/// takes regex searches and copies. Bounded: past [`Memo::CAPACITY`]
+/// strings, new ones are computed and not kept.
+pub struct Memo<V> {
+    map: std::sync::RwLock<HashMap<Box<str>, V>>,
+}
+
+impl<V: Clone> Memo<V> {
+    const CAPACITY: usize = 16 * 1024;
+
+    fn new() -> Self {
+        Memo {
+            map: std::sync::RwLock::new(HashMap::new()),
+        }
+    }
+
+    /// The value kept for `key`, else `make()`, kept if there is room. A
+    /// lock poisoned by a panic elsewhere still holds whole values: each is
+    /// inserted at once.
+    pub fn get_or(&self, key: &str, make: impl FnOnce() -> V) -> V {
+        if let Some(v) = self.map.read().unwrap_or_else(|e| e.into_inner()).get(key) {
+            return v.clone();
+        }
+        let v = make();
+        let mut map = self.map.write().unwrap_or_else(|e| e.into_inner());
+        if map.len() < Self::CAPACITY {
+            map.insert(key.into(), v.clone());
+        }
+        v
+    }
+
+    pub fn len(&self) -> usize {
+        self.map.read().unwrap_or_else(|e| e.into_inner()).len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 const RECIPIENT_TYPES: &[&str] = &[
@@ -1064,6 +1117,7 @@ impl Lexicon {
             html,
             gazetteer: None,
             phrase_index: None,
+            title_memo: Memo::new(),
         }
         .indexed())
     }
@@ -1114,6 +1168,29 @@ impl Lexicon {
         ];
         self.phrase_index = Some(PhraseIndex::build(sets));
         self
+    }
+
+    /// A title's forms, from the memo when the title was seen before.
+    pub fn title_forms(&self, raw: &str) -> TitleForms {
+        self.title_memo.get_or(raw, || {
+            let expanded = self.expand_abbreviations(raw);
+            TitleForms {
+                expanded_key: crate::vntext::canonical_key(&expanded),
+                head: self.title_head(raw),
+                expanded,
+            }
+        })
+    }
+
+    /// The word a title starts with, to tell a restated title from a new one.
+    fn title_head(&self, raw: &str) -> String {
+        let f = fold_case_same_len(&normalize_text(raw));
+        match self.title_heads.at(&f, 0) {
+            Some(h) => self
+                .expand_abbreviations(&raw[..h.end.min(raw.len())])
+                .to_lowercase(),
+            None => f,
+        }
     }
 
     /// Expands the abbreviations in a title: "UVBTV Thành ủy" to

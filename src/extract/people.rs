@@ -517,18 +517,6 @@ fn editor_people(page: &Page) -> Vec<PersonOccurrence> {
     out
 }
 
-/// The word a title starts with, to tell a restated title from a new one.
-fn title_head(page: &Page, raw: &str) -> String {
-    let f = crate::vntext::fold_case_same_len(&normalize_text(raw));
-    match page.lx.title_heads.at(&f, 0) {
-        Some(h) => page
-            .lx
-            .expand_abbreviations(&raw[..h.end.min(raw.len())])
-            .to_lowercase(),
-        None => f,
-    }
-}
-
 /// One mention per person per meeting: roles united, titles from the first
 /// titled appearance plus any later title with a new head.
 pub fn merge_mentions(page: &Page, occurrences: &[PersonOccurrence], meeting_id: &str) -> Vec<PersonMention> {
@@ -560,19 +548,17 @@ pub fn merge_mentions(page: &Page, occurrences: &[PersonOccurrence], meeting_id:
                 let fresh = titles_raw.is_empty();
                 let mut new_heads = Vec::new();
                 for t in &o.titles_raw {
-                    let expanded = page.lx.expand_abbreviations(t);
-                    let expanded_key = canonical_key(&expanded);
-                    if seen.contains(&expanded_key) {
+                    let forms = page.lx.title_forms(t);
+                    if seen.contains(&forms.expanded_key) {
                         continue;
                     }
-                    let head = title_head(page, t);
-                    if !fresh && heads.contains(&head) {
+                    if !fresh && heads.contains(&forms.head) {
                         continue;
                     }
-                    seen.push(expanded_key);
-                    new_heads.push(head);
+                    seen.push(forms.expanded_key);
+                    new_heads.push(forms.head);
                     titles_raw.push(t.clone());
-                    titles.push(expanded);
+                    titles.push(forms.expanded);
                 }
                 heads.extend(new_heads);
             }
