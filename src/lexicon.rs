@@ -1251,6 +1251,36 @@ mod tests {
         assert_eq!(lx.expand_abbreviations("Bí thư Chi bộ"), "Bí thư Chi bộ");
     }
 
+    #[test]
+    fn title_forms_are_computed_once_and_kept() {
+        let lx = lexicon();
+        assert!(lx.title_memo.is_empty());
+        let forms = TitleForms {
+            expanded: "Ủy viên Ban Thường vụ Thành ủy".into(),
+            expanded_key: "ủy viên ban thường vụ thành ủy".into(),
+            // The head "UVBTV", expanded and lowercased.
+            head: "ủy viên ban thường vụ".into(),
+        };
+        assert_eq!(lx.title_forms("UVBTV Thành ủy"), forms);
+        assert_eq!(lx.title_forms("UVBTV Thành ủy"), forms);
+        assert_eq!(lx.title_memo.len(), 1);
+        // A title with no head word: the head is the whole title, folded.
+        assert_eq!(lx.title_forms("Thành ủy").head, "thành ủy");
+        assert_eq!(lx.title_memo.len(), 2);
+    }
+
+    #[test]
+    fn a_full_memo_computes_without_keeping() {
+        let memo: Memo<usize> = Memo::new();
+        for i in 0..Memo::<usize>::CAPACITY + 10 {
+            assert_eq!(memo.get_or(&i.to_string(), || i * 2), i * 2);
+        }
+        assert_eq!(memo.len(), Memo::<usize>::CAPACITY);
+        // A kept value is returned, not made again.
+        assert_eq!(memo.get_or("7", || 0), 14);
+        assert_eq!(memo.get_or("no such", || 3), 3);
+    }
+
     /// The page scan walks the combined automaton by hand; each set's slot
     /// must hold exactly what that set's own search finds, in its order.
     #[test]
