@@ -37,20 +37,37 @@ pub fn quarantine(src: &SourceDocument, reason: impl Into<String>) -> DocumentRo
 
 /// Every kind of space as one plain space, runs collapsed, ends trimmed.
 pub fn clean_spaces(line: &str) -> String {
+    let bytes = line.as_bytes();
     let mut out = String::with_capacity(line.len());
     let mut last_space = true;
-    // Runs of ordinary chars are copied whole: most of a line is one. An
-    // ASCII char is classed by itself.
+    // Runs of ordinary chars are copied whole: most of a line is one. The
+    // line is walked by bytes: an ASCII byte is classed by itself, and a
+    // char past ASCII is decoded only when its lead byte is one that a
+    // space, control or dropped char starts with.
     let mut run = 0;
-    for (i, c) in line.char_indices() {
-        let special = if c.is_ascii() {
-            c == ' ' || c.is_ascii_control()
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        let c = if b < 0x80 {
+            if b != b' ' && !b.is_ascii_control() {
+                i += 1;
+                continue;
+            }
+            char::from(b)
+        } else if SPECIAL_LEAD_BYTES.contains(&b) {
+            match line[i..].chars().next() {
+                Some(c) if is_space_or_dropped(c) => c,
+                Some(c) => {
+                    i += c.len_utf8();
+                    continue;
+                }
+                None => break,
+            }
         } else {
-            is_space_or_dropped(c)
-        };
-        if !special {
+            // Another lead byte, or a continuation byte: an ordinary char.
+            i += 1;
             continue;
-        }
+        };
         if run < i {
             out.push_str(&line[run..i]);
             last_space = false;
@@ -61,7 +78,8 @@ pub fn clean_spaces(line: &str) -> String {
             }
             last_space = true;
         }
-        run = i + c.len_utf8();
+        i += c.len_utf8();
+        run = i;
     }
     if run < line.len() {
         out.push_str(&line[run..]);
@@ -69,6 +87,13 @@ pub fn clean_spaces(line: &str) -> String {
     out.truncate(out.trim_end().len());
     out
 }
+
+/// The UTF-8 lead bytes of the chars past ASCII that [`is_space_or_dropped`]
+/// holds: C1 controls, no-break space and soft hyphen (C2), the Ogham space
+/// (E1), the spaces and zero-widths of U+2000 to U+205F (E2), the
+/// ideographic space (E3) and the byte order mark (EF). A test checks every
+/// char against this list.
+const SPECIAL_LEAD_BYTES: [u8; 5] = [0xC2, 0xE1, 0xE2, 0xE3, 0xEF];
 
 /// Invisible chars taken out of a line: zero-width spaces and joiners, the
 /// byte order mark, the soft hyphen.
@@ -459,11 +484,10 @@ const DOT_ABBREVIATIONS: &[&str] = &[
 /// ("TP.") ends nothing. The line is searched for end marks, not walked a char
 /// at a time: this runs on every line of every page.
 pub fn split_sentences(line: &str) -> Vec<(usize, usize)> {
-    const END_MARKS: [char; 4] = ['.', '!', '?', '…'];
     let mut out = Vec::new();
     let mut start = 0usize;
     let mut pos = 0usize;
-    while let Some(off) = line[pos..].find(END_MARKS) {
+    while let Some(off) = find_end_mark(&line[pos..]) {
         let b = pos + off;
         let before = &line[..b];
         let mut rest = line[b..].chars();
@@ -496,6 +520,22 @@ pub fn split_sentences(line: &str) -> Vec<(usize, usize)> {
     }
     push_trimmed(line, start, line.len(), &mut out);
     out
+}
+
+/// Where the first end mark (". ! ? …") of `s` starts, found by bytes: the
+/// first three are ASCII, and "…" (U+2026) is the only char whose UTF-8 is
+/// E2 80 A6.
+fn find_end_mark(s: &str) -> Option<usize> {
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'.' | b'!' | b'?' => return Some(i),
+            0xE2 if b.get(i + 1) == Some(&0x80) && b.get(i + 2) == Some(&0xA6) => return Some(i),
+            _ => i += 1,
+        }
+    }
+    None
 }
 
 /// Whether a run of end marks ends a sentence, given the char before the
@@ -617,12 +657,24 @@ pub(crate) mod tests {
         out.trim_end().to_string()
     }
 
+    #[test]
+    fn every_special_char_starts_with_a_listed_lead_byte() {
+        for c in (0x80u32..=0x10_FFFF).filter_map(char::from_u32) {
+            if is_space_or_dropped(c) {
+                let lead = c.encode_utf8(&mut [0; 4]).as_bytes()[0];
+                assert!(SPECIAL_LEAD_BYTES.contains(&lead), "{c:?} starts with {lead:#x}");
+            }
+        }
+    }
+
     proptest::proptest! {
         #[test]
         fn runs_are_copied_as_the_char_walk_did(
             parts in proptest::collection::vec(proptest::sample::select(vec![
                 "a", "Công", "đ", " ", "  ", "\t", "\n", "\u{00A0}", "\u{2003}", "\u{3000}", "\u{200B}",
                 "\u{FEFF}", "\u{00AD}", "\u{2028}", "\u{1}", "\u{7F}", "\u{85}", "ạ", "1", ".",
+                // Near misses of the lead-byte test: the same lead bytes, ordinary chars.
+                "\u{1680}", "\u{202F}", "\u{205F}", "ự", "…", "€", "\u{3001}", "\u{FEFE}", "©", "\u{A1}",
             ]), 0..30)
         ) {
             let line: String = parts.concat();
@@ -635,6 +687,8 @@ pub(crate) mod tests {
                 "a", "b", "Công", "đ", "Ư", "1", "0", " ", " ", ".", ".", "!", "?", "…", "\"", "”", "’",
                 ")", "(", "“", "‘", "-", "–", "/", "TP", "Th.S", "ThS", "X", "ạ", "É",
                 "TP.", " TP.", "..", ".)", ". C", ".C", ". ", " Hà", "ế", "?!",
+                // The bytes of "…" (E2 80 A6) in part: other chars after E2 80.
+                "\u{2025}", "\u{2027}", "\u{20A6}",
             ]), 0..40)
         ) {
             let line: String = parts.concat();

@@ -98,7 +98,12 @@ impl<'a> Page<'a> {
             rel -= 1;
         }
         let bytes = text.as_bytes();
-        let is_separator = |b: &u8| b.is_ascii() && separators.contains(b);
+        // One bit per ASCII separator: a clause can be a whole sentence long.
+        let mask = separators
+            .iter()
+            .filter(|b| b.is_ascii())
+            .fold(0u128, |m, &b| m | 1 << b);
+        let is_separator = |&b: &u8| b < 128 && mask >> b & 1 == 1;
         let start = bytes[..rel].iter().rposition(is_separator).map_or(0, |p| p + 1);
         let end = bytes[rel..]
             .iter()

@@ -122,17 +122,39 @@ pub fn collapse_spaces(s: &str) -> String {
 /// Lowercase every char whose lowercase form has the same UTF-8 length, so that
 /// byte offsets found in the folded text are valid in the original.
 pub fn fold_case_same_len(s: &str) -> String {
-    // The ASCII letters are lowered in one pass over a copy; then only the
-    // chars past ASCII are decoded, and the few that change (capitals:
-    // "Đ", "Ủ") are replaced in place, by chars of the same length.
-    let mut out = s.to_ascii_lowercase();
-    for (i, c) in s.char_indices().filter(|(_, c)| !c.is_ascii()) {
+    // One pass over the bytes: ASCII runs are copied and lowered in bulk;
+    // only a char past ASCII is decoded (at its lead byte, never at a
+    // continuation byte), and the few that change (capitals: "Đ", "Ủ") are
+    // written as their lowercase, of the same length.
+    let bytes = s.as_bytes();
+    let mut out = String::with_capacity(s.len());
+    let mut copied = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] < 0x80 {
+            i += 1;
+            continue;
+        }
+        let Some(c) = s[i..].chars().next() else {
+            break;
+        };
         let len = c.len_utf8();
         if let Some(l) = lowercase_char(c).filter(|&l| l != c && l.len_utf8() == len) {
-            out.replace_range(i..i + len, l.encode_utf8(&mut [0; 4]));
+            push_ascii_lowercase(&mut out, &s[copied..i]);
+            out.push(l);
+            copied = i + len;
         }
+        i += len;
     }
+    push_ascii_lowercase(&mut out, &s[copied..]);
     out
+}
+
+/// Appends `s` with its ASCII letters lowered.
+fn push_ascii_lowercase(out: &mut String, s: &str) {
+    let from = out.len();
+    out.push_str(s);
+    out[from..].make_ascii_lowercase();
 }
 
 /// `char::is_alphabetic`, answered without the Unicode table lookup for the
