@@ -311,7 +311,8 @@ struct PlaceHint {
 
 fn place_hint(raw: &str) -> Option<PlaceHint> {
     let text = crate::vntext::normalize_text(raw);
-    let text = crate::vntext::collapse_spaces(text.trim_matches(|c: char| !c.is_alphanumeric()));
+    let text =
+        crate::vntext::collapse_spaces(text.trim_matches(|c: char| !crate::vntext::is_letter_or_digit(c)));
     if text.is_empty() {
         return None;
     }
@@ -860,7 +861,7 @@ impl Gazetteer {
                 return None;
             }
             let chars: Vec<char> = key.chars().collect();
-            let letters = chars.iter().filter(|c| c.is_alphabetic()).count();
+            let letters = chars.iter().filter(|c| crate::vntext::is_letter(**c)).count();
             if letters < 4 || chars.iter().any(|c| c.is_ascii_digit()) {
                 return None;
             }

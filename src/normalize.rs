@@ -507,7 +507,7 @@ pub fn split_sentences(line: &str) -> Vec<(usize, usize)> {
         let word_start = before
             .char_indices()
             .rev()
-            .take_while(|(_, c)| c.is_alphanumeric())
+            .take_while(|(_, c)| crate::vntext::is_letter_or_digit(*c))
             .last()
             .map_or(b, |(i, _)| i);
         let is_abbrev = c == '.' && single && DOT_ABBREVIATIONS.contains(&&before[word_start..]);

@@ -57,8 +57,11 @@ fn numbers(body: &str, from: usize, to: usize) -> Vec<(usize, usize)> {
     let mut out = Vec::new();
     let mut i = from;
     while i < to {
-        let starts =
-            bytes[i].is_ascii_digit() && !body[..i].chars().next_back().is_some_and(char::is_alphanumeric);
+        let starts = bytes[i].is_ascii_digit()
+            && !body[..i]
+                .chars()
+                .next_back()
+                .is_some_and(crate::vntext::is_letter_or_digit);
         if !starts {
             i += 1;
             continue;

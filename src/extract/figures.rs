@@ -453,8 +453,13 @@ pub fn extract_figures(
             }
             let prev = body[..ns].chars().next_back();
             // Glued to a word or a code: "COVID-19", "A1", "số/2021".
-            if prev.is_some_and(|c| c.is_alphanumeric() || c == '/')
-                || (prev == Some('-') && body[..ns].chars().rev().nth(1).is_some_and(char::is_alphanumeric))
+            if prev.is_some_and(|c| crate::vntext::is_letter_or_digit(c) || c == '/')
+                || (prev == Some('-')
+                    && body[..ns]
+                        .chars()
+                        .rev()
+                        .nth(1)
+                        .is_some_and(crate::vntext::is_letter_or_digit))
             {
                 continue;
             }

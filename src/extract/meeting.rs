@@ -48,7 +48,7 @@ pub fn extract_meeting(page: &Page) -> MeetingFacts {
             };
             if let Some(dm) = date::parse_day_month(&written) {
                 let whole = c.get(0).map(|m| m.as_str()).unwrap_or("");
-                let trimmed = whole.trim_start_matches(|ch: char| !ch.is_alphanumeric());
+                let trimmed = whole.trim_start_matches(|ch: char| !crate::vntext::is_letter_or_digit(ch));
                 date_text = Some(trimmed.trim().to_string());
                 day_month = Some(dm);
                 time_of_day = c.get(1).and_then(|m| date::time_of_day(m.as_str()));

@@ -280,7 +280,7 @@ fn upper_name(
     let s = page.sentence(si);
     let upper = |k: usize| {
         let w = &body[toks[k].0..toks[k].1];
-        name::is_upper_syllable(w) && w.chars().all(char::is_alphabetic) && w.chars().count() <= 7
+        name::is_upper_syllable(w) && w.chars().all(crate::vntext::is_letter) && w.chars().count() <= 7
     };
     let mut k = j;
     while k + 1 < toks.len() && k - j < 3 && &body[toks[k].1..toks[k + 1].0] == " " && upper(k + 1) {

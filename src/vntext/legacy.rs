@@ -349,7 +349,7 @@ fn ansi_byte(c: char) -> Option<u8> {
 pub fn syllable_score(text: &str) -> f64 {
     let mut words = 0usize;
     let mut good = 0usize;
-    for w in text.split(|c: char| !c.is_alphabetic() && !('\u{300}'..='\u{323}').contains(&c)) {
+    for w in text.split(|c: char| !crate::vntext::is_letter(c) && !('\u{300}'..='\u{323}').contains(&c)) {
         if w.chars().count() < 2 && w.is_ascii() {
             continue;
         }
@@ -1002,13 +1002,14 @@ pub fn restore_tcvn3_capitals(text: &str) -> String {
             if i > 0 {
                 out.push(' ');
             }
-            let letters = w.trim_start_matches(|c: char| !c.is_alphabetic());
+            let letters = w.trim_start_matches(|c: char| !crate::vntext::is_letter(c));
             let lead = &w[..w.len() - letters.len()];
-            let core = letters.trim_end_matches(|c: char| !c.is_alphabetic());
-            let prev_cap = i > 0 && capitalised(words[i - 1].trim_matches(|c: char| !c.is_alphabetic()));
+            let core = letters.trim_end_matches(|c: char| !crate::vntext::is_letter(c));
+            let prev_cap =
+                i > 0 && capitalised(words[i - 1].trim_matches(|c: char| !crate::vntext::is_letter(c)));
             let prev_ends_clause = i > 0 && words[i - 1].ends_with([',', ';', ':']);
             let next = words.get(i + 1).copied().unwrap_or("");
-            let next_ok = next.is_empty() || capitalised(next) || !next.starts_with(char::is_alphabetic);
+            let next_ok = next.is_empty() || capitalised(next) || !next.starts_with(crate::vntext::is_letter);
             let restore = starts_lower(core)
                 && core.chars().next().is_some_and(|c| !c.is_ascii())
                 && (sentence_start
