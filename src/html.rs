@@ -23,7 +23,9 @@ pub struct HtmlRulesFile {
 /// The rules with their selectors parsed.
 pub struct HtmlRules {
     content: Vec<Selector>,
-    remove: Vec<Selector>,
+    /// Every `remove` selector in one list: one match call per element
+    /// instead of one per selector (each call sets up its own caches).
+    remove: Option<Selector>,
     footer: Vec<Selector>,
     title: Vec<Selector>,
     published_meta: Vec<Selector>,
@@ -43,7 +45,14 @@ impl HtmlRules {
         };
         Ok(HtmlRules {
             content: parse(&file.content)?,
-            remove: parse(&file.remove)?,
+            remove: match parse(&file.remove)?.is_empty() {
+                // Each is parsed alone first, so that an error names the one at fault.
+                true => None,
+                false => Some(
+                    Selector::parse(&file.remove.join(", "))
+                        .map_err(|e| format!("the remove selectors do not parse as one list: {e}"))?,
+                ),
+            },
             footer: parse(&file.footer)?,
             title: parse(&file.title)?,
             published_meta: parse(&file.published_meta)?,
@@ -116,7 +125,7 @@ const BLOCKS: &[&str] = &[
 ];
 
 fn is_removed(el: &ElementRef, rules: &HtmlRules) -> bool {
-    rules.remove.iter().any(|s| s.matches(el))
+    rules.remove.as_ref().is_some_and(|s| s.matches(el))
 }
 
 /// Text of an element with block elements on their own lines.
@@ -292,6 +301,19 @@ mod tests {
         assert_eq!(a.published.as_deref(), Some("2024-01-10T08:30:00+07:00"));
         assert_eq!(a.author.as_deref(), Some("Minh Châu"));
         assert!(a.footer.contains("Chịu trách nhiệm nội dung: Trịnh Thu Hằng"));
+    }
+
+    #[test]
+    fn an_empty_remove_list_removes_nothing_and_a_bad_selector_is_named() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("pipelines/lexicon/html.toml");
+        let mut file: HtmlRulesFile = toml::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        file.remove.clear();
+        let a = extract(PAGE, &HtmlRules::compile(&file).unwrap()).unwrap();
+        // The share bar inside the article stays.
+        assert!(a.text.contains("Chia sẻ Facebook"), "{}", a.text);
+        file.remove = vec!["nav".into(), "div[".into()];
+        let err = HtmlRules::compile(&file).err().unwrap();
+        assert!(err.starts_with("selector \"div[\" does not parse"), "{err}");
     }
 
     #[test]
