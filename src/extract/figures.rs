@@ -356,7 +356,7 @@ fn indicator(
         ind.units.is_empty() || ind.units.contains(&r.unit)
     };
     for seps in [&b",;(:"[..], &b";"[..]] {
-        let (cs, _) = page.clause(si, r.start, seps);
+        let (cs, ce) = page.clause(si, r.start, seps);
         let hits = page.hits_in(&lx.indicators, cs, r.start);
         // The nearest, longest phrase first.
         let mut sorted = hits.clone();
@@ -375,7 +375,6 @@ fn indicator(
         }
         // "14/14 tổ dân phố giữ vững danh hiệu tổ dân phố văn hóa", "100% chỉ tiêu
         // tuyển quân": the indicator after the figure, before the next figure.
-        let (_, ce) = page.clause(si, r.start, seps);
         let upto = next_start.min(ce).max(r.end);
         let after = page.hits_in(&lx.indicators, r.end, upto);
         if let Some(h) = after

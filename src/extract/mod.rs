@@ -98,12 +98,13 @@ impl<'a> Page<'a> {
             rel -= 1;
         }
         let bytes = text.as_bytes();
-        // One bit per ASCII separator: a clause can be a whole sentence long.
-        let mask = separators
-            .iter()
-            .filter(|b| b.is_ascii())
-            .fold(0u128, |m, &b| m | 1 << b);
-        let is_separator = |&b: &u8| b < 128 && mask >> b & 1 == 1;
+        // A table by byte: a clause can be a whole sentence long, and a
+        // lookup is one load per byte where a search of `separators` is a loop.
+        let mut table = [false; 256];
+        for &b in separators.iter().filter(|b| b.is_ascii()) {
+            table[usize::from(b)] = true;
+        }
+        let is_separator = |&b: &u8| table[usize::from(b)];
         let start = bytes[..rel].iter().rposition(is_separator).map_or(0, |p| p + 1);
         let end = bytes[rel..]
             .iter()
