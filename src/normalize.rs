@@ -211,9 +211,9 @@ pub fn normalize(src: &SourceDocument, lx: &Lexicon) -> Normalized {
     // The page's own stamp, anywhere in the first lines.
     let mut published_local: Option<NaiveDateTime> = None;
     let mut kept: Vec<String> = Vec::with_capacity(lines.len());
-    for (i, line) in lines.iter().enumerate() {
+    for (i, line) in lines.into_iter().enumerate() {
         if published_local.is_none() && i < 12 {
-            if let Some(c) = lx.stamp.captures(line) {
+            if let Some(c) = lx.stamp.captures(&line) {
                 if let Some(ts) =
                     date::parse_stamp(crate::vntext::collapse_spaces(&c[1].replace(['|', ','], " ")).as_str())
                 {
@@ -222,7 +222,7 @@ pub fn normalize(src: &SourceDocument, lx: &Lexicon) -> Normalized {
                 }
             }
         }
-        kept.push(line.clone());
+        kept.push(line);
     }
 
     // The site footer: from the first footer marker in the last part of the page.
