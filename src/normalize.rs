@@ -136,18 +136,22 @@ fn split_lines(text: &str) -> impl Iterator<Item = &str> {
         if done {
             return None;
         }
+        // memchr3 finds the candidates with vector compares: this runs over
+        // every byte of every page.
         let mut i = from;
-        while i < bytes.len() {
-            let width = match bytes[i] {
+        while let Some(p) = memchr::memchr3(b'\n', b'\r', 0xE2, &bytes[i..]) {
+            let at = i + p;
+            let width = match bytes[at] {
                 b'\n' | b'\r' => 1,
-                0xE2 if bytes.get(i + 1) == Some(&0x80) && matches!(bytes.get(i + 2), Some(0xA8 | 0xA9)) => 3,
+                _ if bytes.get(at + 1) == Some(&0x80) && matches!(bytes.get(at + 2), Some(0xA8 | 0xA9)) => 3,
                 _ => {
-                    i += 1;
+                    // Another char of the E2 block ("…", "–"): no separator.
+                    i = at + 1;
                     continue;
                 }
             };
-            let line = &text[from..i];
-            from = i + width;
+            let line = &text[from..at];
+            from = at + width;
             return Some(line);
         }
         done = true;
