@@ -72,7 +72,7 @@ pub fn clean_spaces(line: &str) -> String {
             out.push_str(&line[run..i]);
             last_space = false;
         }
-        if !is_dropped(c) {
+        if c.is_ascii() || !is_dropped(c) {
             if !last_space {
                 out.push(' ');
             }
@@ -531,15 +531,19 @@ pub fn split_sentences(line: &str) -> Vec<(usize, usize)> {
 /// E2 80 A6.
 fn find_end_mark(s: &str) -> Option<usize> {
     let b = s.as_bytes();
+    // Vector searches: the ASCII marks, then an E2 lead byte before the
+    // first of them that starts "…".
+    let ascii = memchr::memchr3(b'.', b'!', b'?', b);
+    let upto = ascii.unwrap_or(b.len());
     let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            b'.' | b'!' | b'?' => return Some(i),
-            0xE2 if b.get(i + 1) == Some(&0x80) && b.get(i + 2) == Some(&0xA6) => return Some(i),
-            _ => i += 1,
+    while let Some(p) = memchr::memchr(0xE2, &b[i..upto]) {
+        let at = i + p;
+        if b.get(at + 1) == Some(&0x80) && b.get(at + 2) == Some(&0xA6) {
+            return Some(at);
         }
+        i = at + 1;
     }
-    None
+    ascii
 }
 
 /// Whether a run of end marks ends a sentence, given the char before the
