@@ -120,7 +120,9 @@ impl<'a> Decoder<'a> {
     }
     pub fn str(&mut self) -> std::result::Result<String, DecodeError> {
         let n = self.len()?;
-        String::from_utf8(self.take(n)?.to_vec()).map_err(|_| DecodeError)
+        simdutf8::basic::from_utf8(self.take(n)?)
+            .map(str::to_owned)
+            .map_err(|_| DecodeError)
     }
     pub fn bytes(&mut self) -> std::result::Result<&'a [u8], DecodeError> {
         let n = self.len()?;

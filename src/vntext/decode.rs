@@ -101,7 +101,7 @@ pub fn decode_declared(bytes: &[u8], declared: Option<&str>) -> Result<Decoded, 
     };
     match table {
         Some((encoding, read))
-            if std::str::from_utf8(bytes).is_err() && !bytes.starts_with(b"\xEF\xBB\xBF") =>
+            if simdutf8::basic::from_utf8(bytes).is_err() && !bytes.starts_with(b"\xEF\xBB\xBF") =>
         {
             if bytes.iter().all(|b| b.is_ascii_whitespace()) {
                 return Err(DecodeError::Empty);
@@ -119,13 +119,15 @@ pub fn decode_declared(bytes: &[u8], declared: Option<&str>) -> Result<Decoded, 
 }
 
 /// Decodes a page with no declared charset: UTF-16 by its BOM, UTF-8 when
-/// valid, else the legacy table that reads best.
+/// valid, else the legacy table that reads best. UTF-8 is checked with
+/// simdutf8, which reads Vietnamese text (a byte past ASCII every few bytes)
+/// several times as fast as `std::str::from_utf8`.
 pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(DecodeError::Empty);
     }
     if let Some(rest) = bytes.strip_prefix(b"\xEF\xBB\xBF") {
-        if let Ok(s) = std::str::from_utf8(rest) {
+        if let Ok(s) = simdutf8::basic::from_utf8(rest) {
             return Ok(Decoded {
                 text: s.to_string(),
                 encoding: "utf-8",
@@ -151,7 +153,7 @@ pub fn decode(bytes: &[u8]) -> Result<Decoded, DecodeError> {
     if controls > 0 && controls * 100 >= bytes.len().max(1) {
         return Err(DecodeError::Binary(controls));
     }
-    if let Ok(s) = std::str::from_utf8(bytes) {
+    if let Ok(s) = simdutf8::basic::from_utf8(bytes) {
         return Ok(Decoded {
             text: s.to_string(),
             encoding: "utf-8",
