@@ -135,15 +135,24 @@ pub fn fix_tone_placement(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut copied = 0;
     // Candidates are an ASCII o/u followed by a non-ASCII (toned) letter;
-    // everything else is copied as it is.
-    let mut i = 0;
-    while i + 1 < bytes.len() {
-        let b = bytes[i];
-        if !matches!(b, b'o' | b'O' | b'u' | b'U') || bytes[i + 1] < 0x80 {
-            i += 1;
+    // everything else is copied as it is. The o's and u's are found by
+    // vector search, lowercase and capital apart, taken in text order.
+    let mut lower = memchr::memchr2_iter(b'o', b'u', bytes).peekable();
+    let mut upper = memchr::memchr2_iter(b'O', b'U', bytes).peekable();
+    loop {
+        let i = match (lower.peek(), upper.peek()) {
+            (Some(&a), Some(&b)) if b < a => upper.next(),
+            (Some(_), _) => lower.next(),
+            (None, _) => upper.next(),
+        };
+        let Some(i) = i else { break };
+        if i + 1 >= bytes.len() {
+            break;
+        }
+        if bytes[i + 1] < 0x80 {
             continue;
         }
-        let first = b as char;
+        let first = bytes[i] as char;
         let rest = &s[i + 1..];
         let mut cs = rest.chars();
         let Some(second) = cs.next() else { break };
@@ -160,7 +169,6 @@ pub fn fix_tone_placement(s: &str) -> String {
                 copied = i + 1 + second.len_utf8();
             }
         }
-        i += 1 + second.len_utf8();
     }
     out.push_str(&s[copied..]);
     out
