@@ -53,6 +53,12 @@ pub fn clean_spaces(line: &str) -> String {
                 i += 1;
                 continue;
             }
+            // A single space between ordinary chars stays as it is: it is
+            // part of the run (most spaces of a line are such).
+            if b == b' ' && run < i && bytes.get(i + 1).is_some_and(|&n| starts_ordinary_char(n)) {
+                i += 1;
+                continue;
+            }
             char::from(b)
         } else if SPECIAL_LEAD_BYTES.contains(&b) {
             match line[i..].chars().next() {
@@ -94,6 +100,17 @@ pub fn clean_spaces(line: &str) -> String {
 /// ideographic space (E3) and the byte order mark (EF). A test checks every
 /// char against this list.
 const SPECIAL_LEAD_BYTES: [u8; 5] = [0xC2, 0xE1, 0xE2, 0xE3, 0xEF];
+
+/// Whether a char that starts with byte `b` is copied as it is for sure:
+/// an ASCII char other than a space or control, or a char past ASCII whose
+/// lead byte no special char has. (A continuation byte never comes here.)
+fn starts_ordinary_char(b: u8) -> bool {
+    if b < 0x80 {
+        b != b' ' && !b.is_ascii_control()
+    } else {
+        !SPECIAL_LEAD_BYTES.contains(&b)
+    }
+}
 
 /// Invisible chars taken out of a line: zero-width spaces and joiners, the
 /// byte order mark, the soft hyphen.
