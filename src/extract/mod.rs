@@ -129,6 +129,18 @@ impl<'a> Page<'a> {
     /// Matches of a phrase set inside a byte range, with offsets in the body,
     /// as a search of that range alone would find them.
     pub fn hits_in(&self, set: &PhraseSet, start: usize, end: usize) -> Vec<Hit> {
+        let mut out = Vec::new();
+        self.each_hit_in(set, start, end, |h| {
+            out.push(h);
+            false
+        });
+        out
+    }
+
+    /// Calls `f` with each match of [`Page::hits_in`], in order, until it
+    /// returns true; returns whether it did. The questions "is there one"
+    /// and "does one end here" need no list.
+    fn each_hit_in(&self, set: &PhraseSet, start: usize, end: usize, mut f: impl FnMut(Hit) -> bool) -> bool {
         let all = self.page_hits(set);
         let folded = self.folded();
         let from = all.partition_point(|h| h.start < start);
@@ -136,8 +148,7 @@ impl<'a> Page<'a> {
             .iter()
             .take_while(|h| h.start < end)
             .filter(|h| h.end <= end && set.is_whole_words(folded, h, start, end))
-            .map(|h| set.hit(h))
-            .collect()
+            .any(|h| f(set.hit(h)))
     }
 
     /// Matches of a phrase set in `folded`, with offsets in `folded`: from the
@@ -163,11 +174,11 @@ impl<'a> Page<'a> {
 
     /// Whether a phrase of `set` ends exactly at `end`, looking back to `start`.
     pub fn phrase_ends_at(&self, set: &PhraseSet, start: usize, end: usize) -> bool {
-        self.hits_in(set, start, end).iter().any(|h| h.end == end)
+        self.each_hit_in(set, start, end, |h| h.end == end)
     }
 
     pub fn has_in(&self, set: &PhraseSet, start: usize, end: usize) -> bool {
-        !self.hits_in(set, start, end).is_empty()
+        self.each_hit_in(set, start, end, |_| true)
     }
 }
 
