@@ -2,6 +2,7 @@
 //! paragraphs on lines, the headline, the publication time, the byline, and
 //! the site footer kept aside. Selectors come from `pipelines/lexicon/html.toml`.
 
+use cssparser::ToCss;
 use scraper::{ElementRef, Html, Node, Selector};
 use serde::Deserialize;
 
@@ -45,13 +46,22 @@ impl HtmlRules {
         };
         Ok(HtmlRules {
             content: parse(&file.content)?,
-            remove: match parse(&file.remove)?.is_empty() {
-                // Each is parsed alone first, so that an error names the one at fault.
-                true => None,
-                false => Some(
-                    Selector::parse(&file.remove.join(", "))
-                        .map_err(|e| format!("the remove selectors do not parse as one list: {e}"))?,
-                ),
+            remove: {
+                // Each is parsed alone first, so that an error names the one at
+                // fault, then joined as it reads once parsed (cssparser's
+                // serialization: comments dropped, strings and brackets closed),
+                // so that none runs into the next.
+                let each = parse(&file.remove)?;
+                match each.is_empty() {
+                    true => None,
+                    false => {
+                        let joined: Vec<String> = each.iter().map(|s| s.to_css_string()).collect();
+                        Some(
+                            Selector::parse(&joined.join(", "))
+                                .map_err(|e| format!("the remove selectors do not parse as one list: {e}"))?,
+                        )
+                    }
+                }
             },
             footer: parse(&file.footer)?,
             title: parse(&file.title)?,
@@ -311,6 +321,13 @@ mod tests {
         let a = extract(PAGE, &HtmlRules::compile(&file).unwrap()).unwrap();
         // The share bar inside the article stays.
         assert!(a.text.contains("Chia sẻ Facebook"), "{}", a.text);
+        // A comment or an open bracket left at a selector's end does not
+        // swallow the next one: the share bar is removed.
+        for open in ["nav /* menus", "nav:not(.x", "[class=\"x"] {
+            file.remove = vec!["script".into(), open.into(), "[class*=share]".into()];
+            let a = extract(PAGE, &HtmlRules::compile(&file).unwrap()).unwrap();
+            assert!(!a.text.contains("Chia sẻ"), "{open}: {}", a.text);
+        }
         file.remove = vec!["nav".into(), "div[".into()];
         let err = HtmlRules::compile(&file).err().unwrap();
         assert!(err.starts_with("selector \"div[\" does not parse"), "{err}");
