@@ -367,7 +367,7 @@ mod tests {
         #[test]
         fn score_matches_a_split_into_words(s in "[a-zA-Zàáạảãđươ\u{300}\u{301}\u{323} .,19-]{0,40}") {
             let words: Vec<&str> = s
-                .split(|c: char| !crate::vntext::is_letter(c) && !('\u{300}'..='\u{323}').contains(&c))
+                .split(|c: char| !c.is_alphabetic() && !('\u{300}'..='\u{323}').contains(&c))
                 .filter(|w| w.chars().count() >= 2)
                 .collect();
             let marked = words.iter().filter(|w| w.chars().any(is_vietnamese_letter)).count();

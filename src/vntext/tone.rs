@@ -259,7 +259,7 @@ mod tests {
         let chars: Vec<char> = s.chars().collect();
         let mut out: Vec<char> = chars.clone();
         for i in 1..chars.len() {
-            if chars.get(i + 1).is_some_and(|c| crate::vntext::is_letter(*c)) {
+            if chars.get(i + 1).is_some_and(|c| c.is_alphabetic()) {
                 continue;
             }
             let (base2, tone) = split_tone(chars[i]);
