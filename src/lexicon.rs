@@ -1252,7 +1252,7 @@ mod tests {
     }
 
     #[test]
-    fn title_forms_are_computed_once_and_kept() {
+    fn title_forms_by_value_each_title_kept_once() {
         let lx = lexicon();
         assert!(lx.title_memo.is_empty());
         let forms = TitleForms {

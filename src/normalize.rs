@@ -49,7 +49,7 @@ pub fn clean_spaces(line: &str) -> String {
     while i < bytes.len() {
         let b = bytes[i];
         let c = if b < 0x80 {
-            if b != b' ' && !b.is_ascii_control() {
+            if starts_ordinary_char(b) {
                 i += 1;
                 continue;
             }

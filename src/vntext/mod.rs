@@ -272,7 +272,7 @@ mod tests {
         assert_eq!(collapse_spaces("xã"), "xã");
     }
 
-    /// The char-by-char fold the in-place one replaced, kept as the reference.
+    /// The char-by-char fold the byte walk replaced, kept as the reference.
     fn reference_fold(s: &str) -> String {
         s.chars()
             .map(|c| match lowercase_char(c) {
