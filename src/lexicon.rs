@@ -717,7 +717,7 @@ pub struct TitleForms {
 /// string: the same titles come back page after page, and computing one
 /// takes regex searches and copies. Bounded: past [`Memo::CAPACITY`]
 /// strings, new ones are computed and not kept.
-pub struct Memo<V> {
+struct Memo<V> {
     map: std::sync::RwLock<HashMap<Box<str>, V>>,
 }
 
@@ -733,7 +733,7 @@ impl<V: Clone> Memo<V> {
     /// The value kept for `key`, else `make()`, kept if there is room. A
     /// lock poisoned by a panic elsewhere still holds whole values: each is
     /// inserted at once.
-    pub fn get_or(&self, key: &str, make: impl FnOnce() -> V) -> V {
+    fn get_or(&self, key: &str, make: impl FnOnce() -> V) -> V {
         if let Some(v) = self.map.read().unwrap_or_else(|e| e.into_inner()).get(key) {
             return v.clone();
         }
@@ -745,12 +745,10 @@ impl<V: Clone> Memo<V> {
         v
     }
 
-    pub fn len(&self) -> usize {
+    /// How many values are kept: for the tests.
+    #[cfg(test)]
+    fn len(&self) -> usize {
         self.map.read().unwrap_or_else(|e| e.into_inner()).len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 }
 
@@ -1254,7 +1252,7 @@ mod tests {
     #[test]
     fn title_forms_by_value_each_title_kept_once() {
         let lx = lexicon();
-        assert!(lx.title_memo.is_empty());
+        assert_eq!(lx.title_memo.len(), 0);
         let forms = TitleForms {
             expanded: "Ủy viên Ban Thường vụ Thành ủy".into(),
             expanded_key: "ủy viên ban thường vụ thành ủy".into(),
