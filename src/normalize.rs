@@ -6,7 +6,7 @@ use chrono::{NaiveDateTime, TimeZone, Utc};
 use crate::html;
 use crate::lexicon::Lexicon;
 use crate::model::{DocumentRow, Format, Normalized, NormalizedDocument, Sentence, SourceDocument};
-use crate::vntext::decode::{decode_declared, vietnamese_score};
+use crate::vntext::decode::{decode_declared, vietnamese_at_least};
 use crate::vntext::{date, fold_case_same_len, legacy, name, normalize_text};
 
 /// Below this share of Vietnamese words a page is not Vietnamese.
@@ -339,8 +339,7 @@ pub fn normalize(src: &SourceDocument, lx: &Lexicon) -> Normalized {
         row.error = Some("no article text is left once page furniture (counters, footers) is removed".into());
         return Normalized::Quarantined(Box::new(row));
     }
-    let score = vietnamese_score(&body);
-    if score < MIN_VIETNAMESE_SCORE {
+    if let Err(score) = vietnamese_at_least(&body, MIN_VIETNAMESE_SCORE) {
         row.error = Some(format!(
             "the text is not Vietnamese (only {:.0}% of its words carry Vietnamese letters)",
             score * 100.0

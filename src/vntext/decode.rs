@@ -36,39 +36,96 @@ pub fn is_vietnamese_letter(c: char) -> bool {
 /// Share of words (of 2+ letters) that carry a Vietnamese letter. Vietnamese
 /// prose scores around 0.5; English or mis-decoded text near 0.
 pub fn vietnamese_score(text: &str) -> f64 {
-    let (mut words, mut viet) = (0usize, 0usize);
-    // One pass: the chars of the current word, and whether one is Vietnamese.
-    let (mut len, mut marked) = (0usize, false);
-    let mut end_word = |len: usize, marked: bool| {
-        if len >= 2 {
-            words += 1;
-            viet += usize::from(marked);
-        }
+    let mut count = WordCount::default();
+    count.read(text, |_, _| false);
+    count.score()
+}
+
+/// Whether `vietnamese_score(text) >= min`, exactly, usually known before the
+/// end of the text: once the marked words so far reach `min` of every word
+/// the text could still hold, no remainder can bring the share below it.
+/// `Err` carries the score of a text that falls short (for its message).
+pub fn vietnamese_at_least(text: &str, min: f64) -> Result<(), f64> {
+    let mut count = WordCount::default();
+    // Each word still to come takes 2 letters and a separator, at least 3
+    // bytes; the word being read may count too.
+    let settled = |c: &WordCount, rest: usize| {
+        let most_words = c.words + 1 + (rest + 1) / 3;
+        c.viet as f64 / most_words as f64 >= min
     };
-    for c in text.chars() {
-        // An ASCII char (most of a page) is classed by itself: an ASCII
-        // letter is never a Vietnamese one.
-        let (letter, vietnamese) = if c.is_ascii() {
-            (c.is_ascii_alphabetic(), false)
-        } else {
-            (
-                super::is_letter(c) || ('\u{300}'..='\u{323}').contains(&c),
-                is_vietnamese_letter(c),
-            )
-        };
-        if letter {
-            len += 1;
-            marked |= vietnamese;
-        } else {
-            end_word(len, marked);
-            (len, marked) = (0, false);
+    if count.read(text, settled) {
+        return Ok(());
+    }
+    let score = count.score();
+    if score >= min {
+        Ok(())
+    } else {
+        Err(score)
+    }
+}
+
+/// Words of 2+ letters, and how many carry a Vietnamese letter.
+#[derive(Default)]
+struct WordCount {
+    words: usize,
+    viet: usize,
+}
+
+impl WordCount {
+    /// Counts the words of `text`, in one pass over its bytes: an ASCII byte
+    /// (most of a page) is classed by itself, as an ASCII letter is never a
+    /// Vietnamese one; only other chars are decoded. Every 256 bytes, asks
+    /// `stop` (given the bytes left) whether to stop; true when it did.
+    fn read(&mut self, text: &str, stop: impl Fn(&WordCount, usize) -> bool) -> bool {
+        let bytes = text.as_bytes();
+        // The chars of the current word, and whether one is Vietnamese.
+        let (mut len, mut marked) = (0usize, false);
+        let mut i = 0;
+        let mut check_at = 256;
+        while i < bytes.len() {
+            let b = bytes[i];
+            let (letter, vietnamese, width) = if b.is_ascii() {
+                (b.is_ascii_alphabetic(), false, 1)
+            } else {
+                let Some(c) = text[i..].chars().next() else { break };
+                (
+                    super::is_letter(c) || ('\u{300}'..='\u{323}').contains(&c),
+                    is_vietnamese_letter(c),
+                    c.len_utf8(),
+                )
+            };
+            i += width;
+            if letter {
+                len += 1;
+                marked |= vietnamese;
+            } else {
+                self.end_word(len, marked);
+                (len, marked) = (0, false);
+                if i >= check_at {
+                    if stop(self, bytes.len() - i) {
+                        return true;
+                    }
+                    check_at = i + 256;
+                }
+            }
+        }
+        self.end_word(len, marked);
+        false
+    }
+
+    fn end_word(&mut self, len: usize, marked: bool) {
+        if len >= 2 {
+            self.words += 1;
+            self.viet += usize::from(marked);
         }
     }
-    end_word(len, marked);
-    if words == 0 {
-        0.0
-    } else {
-        viet as f64 / words as f64
+
+    fn score(&self) -> f64 {
+        if self.words == 0 {
+            0.0
+        } else {
+            self.viet as f64 / self.words as f64
+        }
     }
 }
 
@@ -362,7 +419,43 @@ mod tests {
         assert_eq!(vietnamese_score("1 2 a"), 0.0);
     }
 
+    #[test]
+    fn a_long_vietnamese_text_is_settled_early_and_a_short_share_still_fails() {
+        let prose = "Đảng ủy phường tổ chức hội nghị tổng kết công tác năm. ".repeat(200);
+        assert_eq!(vietnamese_at_least(&prose, 0.12), Ok(()));
+        // Marked words only in the first half: the share is 0.5 overall,
+        // and it still falls short of 0.6 whatever the first half showed.
+        let half = format!(
+            "{}{}",
+            "Đảng ủy phường ".repeat(300),
+            "the committee met ".repeat(300)
+        );
+        assert_eq!(vietnamese_score(&half), 0.5);
+        assert_eq!(vietnamese_at_least(&half, 0.6), Err(0.5));
+        assert_eq!(vietnamese_at_least(&half, 0.5), Ok(()));
+        assert_eq!(vietnamese_at_least("", 0.12), Err(0.0));
+        // The tightest rest: two-letter words, three bytes each. 600 marked
+        // words then 2,000 unmarked: 600 / 2,600 falls short of 0.3.
+        let dense = format!("{}{}", "Đảng ủy ".repeat(300), "ok ".repeat(2000));
+        assert_eq!(vietnamese_at_least(&dense, 0.3), Err(600.0 / 2600.0));
+    }
+
     proptest::proptest! {
+        /// Stopping early never changes the answer.
+        #[test]
+        fn at_least_agrees_with_the_score(
+            parts in proptest::collection::vec(
+                proptest::sample::select(vec!["Đảng ", "ủy ", "xã ", "the ", "ok ", "a ", "meeting ", "9, ", "u\u{309}y "]),
+                0..400,
+            ),
+            min in proptest::sample::select(vec![0.0, 0.05, 0.12, 0.3, 0.5, 0.75, 1.0]),
+        ) {
+            let text = parts.concat();
+            let score = vietnamese_score(&text);
+            let expected = if score >= min { Ok(()) } else { Err(score) };
+            proptest::prop_assert_eq!(vietnamese_at_least(&text, min), expected);
+        }
+
         /// The one-pass count gives what splitting into words gives.
         #[test]
         fn score_matches_a_split_into_words(s in "[a-zA-Zàáạảãđươ\u{300}\u{301}\u{323} .,19-]{0,40}") {
