@@ -6,7 +6,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::{MeetingFacts, Page};
+use super::{MeetingFacts, Page, Separators};
 use crate::model::{stable_id, Figure};
 use crate::vntext::{date, number};
 
@@ -247,6 +247,13 @@ fn money_rate(page: &Page, start: usize, value: f64, end: usize, limit: usize) -
     }
 }
 
+/// Where an indicator is looked for around a figure: its comma clause
+/// (which a bracket or colon also opens), else its semicolon clause.
+const COMMA_CLAUSE: Separators = Separators::new(b",;(:");
+const SEMICOLON_CLAUSE: Separators = Separators::new(b";");
+/// A figure's list item: to the next comma or semicolon.
+const LIST_CLAUSE: Separators = Separators::new(b";,");
+
 /// Spans that are never figures: dates, months, document numbers.
 fn masked_spans(page: &Page) -> Vec<(usize, usize)> {
     let body = page.body();
@@ -355,7 +362,7 @@ fn indicator(
         let ind = &lx.indicator_list[id];
         ind.units.is_empty() || ind.units.contains(&r.unit)
     };
-    for seps in [&b",;(:"[..], &b";"[..]] {
+    for seps in [&COMMA_CLAUSE, &SEMICOLON_CLAUSE] {
         let (cs, ce) = page.clause(si, r.start, seps);
         let hits = page.hits_in(&lx.indicators, cs, r.start);
         // The nearest, longest phrase first.
@@ -492,8 +499,8 @@ pub fn extract_figures(
             }
         }
         for (idx, r) in readings.iter().enumerate() {
-            let (qs, _) = page.clause(si, r.start, b";");
-            let (_, ce) = page.clause(si, r.start, b";,");
+            let (qs, _) = page.clause(si, r.start, &SEMICOLON_CLAUSE);
+            let (_, ce) = page.clause(si, r.start, &LIST_CLAUSE);
             let next_start = readings.get(idx + 1).map_or(s.end, |n| n.start);
             let q = qualifier(page, qs.max(s.start), r, ce, next_start);
             let kind = if is_target(page, si, r.start, carried) || names_later_year(page, si, r.start, facts)

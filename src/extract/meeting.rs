@@ -2,8 +2,10 @@
 //! and the unit with the city and province above it.
 
 use std::collections::BTreeMap;
+use std::sync::LazyLock;
 
 use chrono::{Datelike, NaiveDate};
+use memchr::memmem;
 
 use super::Page;
 use crate::gazetteer::UnitHints;
@@ -244,10 +246,16 @@ fn meeting_type(page: &Page, zone: &[usize]) -> String {
 /// The year after the first review cue ("tổng kết ... năm 2020"), else the
 /// first year the lead names.
 fn period_year(page: &Page, zone: &[usize]) -> Option<i32> {
-    let review_cues = ["tổng kết", "sơ kết", "6 tháng", "06 tháng", "sáu tháng", "kỳ họp"];
+    // Prebuilt vector searches: `str::find` sets up a searcher per call.
+    static REVIEW_CUES: LazyLock<Vec<memmem::Finder<'static>>> = LazyLock::new(|| {
+        ["tổng kết", "sơ kết", "6 tháng", "06 tháng", "sáu tháng", "kỳ họp"]
+            .iter()
+            .map(memmem::Finder::new)
+            .collect()
+    });
     for &i in zone {
         let f = page.sentence_folded(i);
-        if let Some(pos) = review_cues.iter().filter_map(|c| f.find(c)).min() {
+        if let Some(pos) = REVIEW_CUES.iter().filter_map(|c| c.find(f.as_bytes())).min() {
             if let Some(c) = date::YEAR.captures(&f[pos..]) {
                 return c[1].parse().ok();
             }
@@ -452,7 +460,8 @@ fn organizer(page: &Page, zone: &[usize], unit_name: Option<&str>) -> Option<Str
     for &i in zone.iter().skip(1) {
         let s = page.sentence(i);
         let f = page.sentence_folded(i);
-        let Some(pos) = f.find(" tổ chức ") else {
+        static HELD: LazyLock<memmem::Finder<'static>> = LazyLock::new(|| memmem::Finder::new(" tổ chức "));
+        let Some(pos) = HELD.find(f.as_bytes()) else {
             continue;
         };
         let heads = page.hits_in(&lx.organizer_heads, s.start, s.start + pos);

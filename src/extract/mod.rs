@@ -90,7 +90,7 @@ impl<'a> Page<'a> {
     /// The part of sentence `i` between the separators around `byte`. The
     /// separators are ASCII punctuation, searched as bytes: no byte of a
     /// longer UTF-8 char is ASCII, and a char search decodes every char.
-    pub fn clause(&self, i: usize, byte: usize, separators: &[u8]) -> (usize, usize) {
+    pub fn clause(&self, i: usize, byte: usize, separators: &Separators) -> (usize, usize) {
         let s = self.doc.sentences[i];
         let text = &self.doc.body[s.start..s.end];
         let mut rel = byte.saturating_sub(s.start).min(text.len());
@@ -98,13 +98,7 @@ impl<'a> Page<'a> {
             rel -= 1;
         }
         let bytes = text.as_bytes();
-        // A table by byte: a clause can be a whole sentence long, and a
-        // lookup is one load per byte where a search of `separators` is a loop.
-        let mut table = [false; 256];
-        for &b in separators.iter().filter(|b| b.is_ascii()) {
-            table[usize::from(b)] = true;
-        }
-        let is_separator = |&b: &u8| table[usize::from(b)];
+        let is_separator = |&b: &u8| separators.0[usize::from(b)];
         let start = bytes[..rel].iter().rposition(is_separator).map_or(0, |p| p + 1);
         let end = bytes[rel..]
             .iter()
@@ -182,6 +176,27 @@ impl<'a> Page<'a> {
     }
 }
 
+/// The ASCII bytes that end a clause, as a table by byte: a clause can be a
+/// whole sentence long, and a lookup is one load per byte where a search of
+/// a list is a loop. Built at compile time, once per set of separators.
+pub struct Separators([bool; 256]);
+
+impl Separators {
+    /// The table of `bytes`; a byte past ASCII is left out (it would match
+    /// inside a longer char).
+    pub const fn new(bytes: &[u8]) -> Separators {
+        let mut table = [false; 256];
+        let mut i = 0;
+        while i < bytes.len() {
+            if bytes[i].is_ascii() {
+                table[bytes[i] as usize] = true;
+            }
+            i += 1;
+        }
+        Separators(table)
+    }
+}
+
 /// Extracts everything from one page. `meeting_id` is derived from the doc id.
 pub fn extract(doc: &NormalizedDocument, lx: &Lexicon) -> Extraction {
     let page = Page::new(doc, lx);
@@ -198,5 +213,44 @@ pub fn extract(doc: &NormalizedDocument, lx: &Lexicon) -> Extraction {
         figures,
         awards,
         notes: facts.notes,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_clause_ends_at_its_separators_within_the_sentence() {
+        let lx = crate::lexicon::Lexicon::load(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("pipelines/lexicon"),
+        )
+        .unwrap();
+        let text = "Thu ngân sách đạt 12 tỷ đồng, tăng 5%; thu nhập (bình quân) 60 triệu đồng.\n";
+        let doc = crate::normalize::tests::normalized_txt(text, &lx);
+        let page = Page::new(&doc, &lx);
+        let body = page.body();
+        let at = |s: &str| body.find(s).unwrap();
+        let clause = |byte: usize, seps: &Separators| {
+            let (a, b) = page.clause(0, byte, seps);
+            &body[a..b]
+        };
+        assert_eq!(
+            clause(at("12"), &Separators::new(b",;")),
+            "Thu ngân sách đạt 12 tỷ đồng"
+        );
+        assert_eq!(clause(at("5%"), &Separators::new(b",;")), " tăng 5%");
+        assert_eq!(
+            clause(at("60"), &Separators::new(b";(")),
+            "bình quân) 60 triệu đồng."
+        );
+        assert_eq!(
+            clause(at("60"), &Separators::new(b";")),
+            " thu nhập (bình quân) 60 triệu đồng."
+        );
+        // A byte past ASCII is never a separator: it would cut a char.
+        let no_ascii = Separators::new("đ".as_bytes());
+        assert_eq!(clause(at("12"), &no_ascii), body);
+        assert!(no_ascii.0.iter().all(|&b| !b));
     }
 }

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use super::{MeetingFacts, Page};
+use super::{MeetingFacts, Page, Separators};
 use crate::model::{stable_id, PersonMention};
 use crate::vntext::{canonical_key, name, normalize_text};
 
@@ -70,6 +70,16 @@ fn tokens(text: &str, start: usize, end: usize) -> Vec<(usize, usize)> {
     }
     out
 }
+
+/// "các đồng chí:", after which a sentence lists people. Searched in every
+/// sentence: a prebuilt vector search, not a `str::find` that sets up its
+/// searcher each time.
+static LIST_CUE: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+    std::sync::LazyLock::new(|| memchr::memmem::Finder::new("các đồng chí:"));
+
+/// A name's segment of a sentence, and its semicolon clause.
+const SEGMENT: Separators = Separators::new(b",;:.");
+const SEMICOLON_CLAUSE: Separators = Separators::new(b";");
 
 const TITLE_SEPARATORS: [char; 4] = [',', '–', '-', '—'];
 
@@ -177,8 +187,8 @@ pub fn find_people(page: &Page, facts: &MeetingFacts) -> Vec<PersonOccurrence> {
             continue;
         }
         let toks = tokens(body, s.start, s.end);
-        let list_from = page.folded()[s.start..s.end]
-            .find("các đồng chí:")
+        let list_from = LIST_CUE
+            .find(&page.folded().as_bytes()[s.start..s.end])
             .map(|p| s.start + p);
         let mut j = 0;
         while j < toks.len() {
@@ -325,7 +335,7 @@ fn titles_before(page: &Page, si: usize, name_start: usize) -> Vec<String> {
         let title = body[p..to].trim().trim_end_matches(',').trim();
         (head.end <= to && !title.is_empty() && title.split(' ').count() <= 12).then(|| title.to_string())
     };
-    let (seg_start, _) = page.clause(si, name_start, b",;:.");
+    let (seg_start, _) = page.clause(si, name_start, &SEGMENT);
     let seg_start = seg_start.max(s.start);
     let Some(last) = title_at(seg_start, name_start) else {
         return Vec::new();
@@ -351,7 +361,7 @@ fn titles_before(page: &Page, si: usize, name_start: usize) -> Vec<String> {
 fn roles_of(page: &Page, si: usize, name_start: usize, after_titles: usize) -> BTreeSet<Role> {
     let lx = page.lx;
     let s = page.sentence(si);
-    let (cs, ce) = page.clause(si, name_start, b";");
+    let (cs, ce) = page.clause(si, name_start, &SEMICOLON_CLAUSE);
     let mut roles = BTreeSet::new();
     if page.has_in(&lx.chair, cs, ce) || page.has_in(&lx.chair_list, s.start, name_start) {
         roles.insert(Role::Chair);
