@@ -43,20 +43,16 @@ impl Role {
     }
 }
 
-/// Alphanumeric runs of `text[start..end]`, as absolute byte spans. An
-/// ASCII char is classed by itself.
+/// Alphanumeric runs of `text[start..end]`, as absolute byte spans.
 fn tokens(text: &str, start: usize, end: usize) -> Vec<(usize, usize)> {
     // A Vietnamese word is a syllable of four or five bytes and a space:
     // room for one per six bytes spares most regrowing.
     let mut out = Vec::with_capacity((end - start) / 6 + 1);
     let mut cur: Option<usize> = None;
-    for (i, c) in text[start..end].char_indices() {
-        let word = if c.is_ascii() {
-            c.is_ascii_alphanumeric()
-        } else {
-            crate::vntext::is_letter_or_digit(c)
-        };
-        let i = start + i;
+    let mut i = start;
+    while i < end {
+        // Classed by its first bytes: most chars need no decoding.
+        let (word, len) = crate::vntext::letter_or_digit_at(text, i);
         if word {
             if cur.is_none() {
                 cur = Some(i);
@@ -64,6 +60,7 @@ fn tokens(text: &str, start: usize, end: usize) -> Vec<(usize, usize)> {
         } else if let Some(s) = cur.take() {
             out.push((s, i));
         }
+        i += len;
     }
     if let Some(s) = cur {
         out.push((s, end));

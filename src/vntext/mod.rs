@@ -176,6 +176,30 @@ pub fn is_letter_or_digit(c: char) -> bool {
     c.is_ascii_digit() || is_letter(c) || (!c.is_ascii() && c.is_numeric())
 }
 
+/// Whether the char that starts at byte `i` of `s` is a letter or digit (as
+/// [`is_letter_or_digit`] says), and its length in bytes. The chars of
+/// Vietnamese text are told by their first bytes without decoding: ASCII,
+/// U+00C0 to U+023F (lead bytes C3 to C8: letters but × and ÷) and the Latin
+/// Extended Additional block U+1E00 to U+1EFF (E1 B8 to E1 BB: all letters).
+/// `i` must be a char boundary.
+#[inline]
+pub fn letter_or_digit_at(s: &str, i: usize) -> (bool, usize) {
+    let bytes = s.as_bytes();
+    let b = bytes[i];
+    if b < 0x80 {
+        return (b.is_ascii_alphanumeric(), 1);
+    }
+    match (b, bytes.get(i + 1)) {
+        (0xC3, Some(&b2)) => (b2 != 0x97 && b2 != 0xB7, 2),
+        (0xC4..=0xC8, Some(_)) => (true, 2),
+        (0xE1, Some(0xB8..=0xBB)) => (true, 3),
+        _ => s[i..]
+            .chars()
+            .next()
+            .map_or((false, 1), |c| (is_letter_or_digit(c), c.len_utf8())),
+    }
+}
+
 /// True for letters that can appear inside a Vietnamese word.
 pub fn is_word_char(c: char) -> bool {
     is_letter_or_digit(c)
@@ -240,6 +264,20 @@ impl CharIndex {
 
 #[cfg(test)]
 mod tests {
+    /// Every char, read by its bytes, as by decoding it.
+    #[test]
+    fn letter_or_digit_at_agrees_with_the_char_test_on_every_char() {
+        for c in (0..=0x10FFFFu32).filter_map(char::from_u32) {
+            let s = format!("a{c}b");
+            assert_eq!(
+                super::letter_or_digit_at(&s, 1),
+                (c.is_alphanumeric(), c.len_utf8()),
+                "U+{:04X}",
+                c as u32
+            );
+        }
+    }
+
     use super::*;
 
     #[test]
