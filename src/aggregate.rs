@@ -640,26 +640,67 @@ struct UnitYearAcc {
     last_doc: u64,
 }
 
-/// The published order of `unit_year_metrics`: unknown places sort last, as
-/// nulls do.
-fn unit_year_order(a: &UnitYearRow, b: &UnitYearRow) -> Ordering {
-    fn place(s: &Option<String>) -> (bool, Option<&str>) {
+/// A unit-year row's place, as it sorts: unknown parts last, as nulls do.
+type PlaceKey<'a> = [(bool, Option<&'a str>); 4];
+
+fn place_key(r: &UnitYearRow) -> PlaceKey<'_> {
+    fn part(s: &Option<String>) -> (bool, Option<&str>) {
         (s.is_none(), s.as_deref())
     }
-    (
-        place(&a.province),
-        place(&a.city),
-        place(&a.unit_type),
-        place(&a.unit_name),
-    )
-        .cmp(&(
-            place(&b.province),
-            place(&b.city),
-            place(&b.unit_type),
-            place(&b.unit_name),
-        ))
-        .then(a.year.cmp(&b.year))
+    [
+        part(&r.province),
+        part(&r.city),
+        part(&r.unit_type),
+        part(&r.unit_name),
+    ]
+}
+
+/// The order of rows of the same place: by year, indicator, kind and unit.
+fn unit_year_order_within_place(a: &UnitYearRow, b: &UnitYearRow) -> Ordering {
+    a.year
+        .cmp(&b.year)
         .then_with(|| (&a.indicator, &a.kind, &a.unit).cmp(&(&b.indicator, &b.kind, &b.unit)))
+}
+
+/// The published order of `unit_year_metrics`: by place (unknown parts
+/// last, as nulls do), then within the place.
+fn unit_year_order(a: &UnitYearRow, b: &UnitYearRow) -> Ordering {
+    place_key(a)
+        .cmp(&place_key(b))
+        .then_with(|| unit_year_order_within_place(a, b))
+}
+
+/// Sorts unit-year rows in [`unit_year_order`]. Rows of one place share
+/// its four names, and a plain sort compared them on every comparison;
+/// here each distinct place is ranked once, and rows compare by rank.
+/// Every row's key is distinct, so the order is the plain sort's.
+fn sort_unit_years(unit_years: &mut Vec<UnitYearAcc>) {
+    let mut rank_of: FastMap<PlaceKey<'_>, u32> = FastMap::default();
+    let ranks: Vec<u32> = {
+        let places: Vec<u32> = unit_years
+            .iter()
+            .map(|u| {
+                let next = rank_of.len() as u32;
+                *rank_of.entry(place_key(&u.row)).or_insert(next)
+            })
+            .collect();
+        // First-seen numbers to ranks in place order.
+        let mut distinct: Vec<(PlaceKey<'_>, u32)> = rank_of.into_iter().collect();
+        distinct.sort_unstable();
+        let mut rank = vec![0u32; distinct.len()];
+        for (r, (_, seen)) in distinct.into_iter().enumerate() {
+            rank[seen as usize] = r as u32;
+        }
+        places.into_iter().map(|p| rank[p as usize]).collect()
+    };
+    let mut order: Vec<usize> = (0..unit_years.len()).collect();
+    order.sort_unstable_by(|&a, &b| {
+        ranks[a]
+            .cmp(&ranks[b])
+            .then_with(|| unit_year_order_within_place(&unit_years[a].row, &unit_years[b].row))
+    });
+    let mut rows: Vec<Option<UnitYearAcc>> = unit_years.drain(..).map(Some).collect();
+    unit_years.extend(order.into_iter().filter_map(|i| rows[i].take()));
 }
 
 impl Record for UnitYearAcc {
@@ -948,7 +989,7 @@ impl Rollups {
             pairs.into_iter().map(|((a, b), acc)| (a, b, acc)).collect();
         let id = |i: u32| persons[i as usize].person_id.as_str();
         pairs.sort_unstable_by(|x, y| (id(x.0), id(x.1)).cmp(&(id(y.0), id(y.1))));
-        unit_years.sort_unstable_by(|a, b| a.key_cmp(b));
+        sort_unit_years(&mut unit_years);
         SortedRollups {
             persons,
             pairs,
@@ -1284,6 +1325,58 @@ pub fn aggregate(mut extractions: Vec<Extraction>) -> Result<Tables> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// Ranking the places first gives the plain sort's order, unknown
+        /// parts last. Rows are made distinct, as the roll-up's keys are.
+        #[test]
+        fn unit_years_sorted_by_place_rank_as_by_the_plain_order(
+            rows in proptest::collection::btree_set(
+                (
+                    proptest::option::of(proptest::sample::select(vec!["Hà Nội", "Hải Phòng", "Nghệ An"])),
+                    proptest::option::of(proptest::sample::select(vec!["Diễn Châu", "Vinh", ""])),
+                    proptest::option::of(proptest::sample::select(vec!["phường", "xã"])),
+                    proptest::option::of(proptest::sample::select(vec!["Diễn Cát", "Tân Lập", "Tân Lập A"])),
+                    2019..2026i32,
+                    proptest::sample::select(vec!["budget_revenue", "poverty_rate"]),
+                    proptest::sample::select(vec!["actual", "target"]),
+                ),
+                0..60,
+            )
+        ) {
+            let accs = || -> Vec<UnitYearAcc> {
+                rows.iter()
+                    .rev()
+                    .map(|(province, city, unit_type, unit_name, year, indicator, kind)| UnitYearAcc {
+                        row: UnitYearRow {
+                            province: province.map(str::to_string),
+                            city: city.map(str::to_string),
+                            unit_type: unit_type.map(str::to_string),
+                            unit_name: unit_name.map(str::to_string),
+                            year: *year,
+                            indicator: indicator.to_string(),
+                            kind: kind.to_string(),
+                            unit: "%".into(),
+                            value: 1.0,
+                            n_sources: 1,
+                        },
+                        latest: (None, 0, 0),
+                        last_doc: 0,
+                    })
+                    .collect()
+            };
+            let mut plain = accs();
+            plain.sort_unstable_by(|a, b| unit_year_order(&a.row, &b.row));
+            let mut ranked = accs();
+            sort_unit_years(&mut ranked);
+            let rows = |v: &[UnitYearAcc]| v.iter().map(|u| u.row.clone()).collect::<Vec<_>>();
+            proptest::prop_assert_eq!(rows(&ranked), rows(&plain));
+            // Unknown parts last: a row with no province follows every row with one.
+            if let Some(first_unknown) = ranked.iter().position(|u| u.row.province.is_none()) {
+                proptest::prop_assert!(ranked[first_unknown..].iter().all(|u| u.row.province.is_none()));
+            }
+        }
+    }
 
     /// A page's province and the names on it.
     type Page = (&'static str, Vec<String>);
