@@ -987,8 +987,15 @@ impl Rollups {
         drop((person_index, unit_year_index));
         let mut pairs: Vec<(u32, u32, PairAcc)> =
             pairs.into_iter().map(|((a, b), acc)| (a, b, acc)).collect();
-        let id = |i: u32| persons[i as usize].person_id.as_str();
-        pairs.sort_unstable_by(|x, y| (id(x.0), id(x.1)).cmp(&(id(y.0), id(y.1))));
+        // Pairs in the order of their persons' ids: each person's id ranked
+        // once (the ids are distinct), then pairs compared by rank.
+        let mut by_id: Vec<u32> = (0..persons.len() as u32).collect();
+        by_id.sort_unstable_by(|&a, &b| persons[a as usize].person_id.cmp(&persons[b as usize].person_id));
+        let mut rank = vec![0u32; persons.len()];
+        for (r, p) in by_id.into_iter().enumerate() {
+            rank[p as usize] = r as u32;
+        }
+        pairs.sort_unstable_by_key(|&(a, b, _)| (rank[a as usize], rank[b as usize]));
         sort_unit_years(&mut unit_years);
         SortedRollups {
             persons,
