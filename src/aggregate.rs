@@ -640,6 +640,20 @@ struct UnitYearAcc {
     last_doc: u64,
 }
 
+/// Sorts pairs of persons (by their index in `ids`) by the persons' ids, the
+/// first's then the second's. Each id is ranked once and pairs compare by
+/// rank, not by their ids on every comparison. Ids are distinct (one person
+/// per id), so the order is that of the ids.
+fn sort_pairs_by_ids<T>(pairs: &mut [(u32, u32, T)], ids: &[&str]) {
+    let mut by_id: Vec<u32> = (0..ids.len() as u32).collect();
+    by_id.sort_unstable_by_key(|&p| ids[p as usize]);
+    let mut rank = vec![0u32; ids.len()];
+    for (r, p) in by_id.into_iter().enumerate() {
+        rank[p as usize] = r as u32;
+    }
+    pairs.sort_unstable_by_key(|&(a, b, _)| (rank[a as usize], rank[b as usize]));
+}
+
 /// A unit-year row's place, as it sorts: unknown parts last, as nulls do.
 type PlaceKey<'a> = [(bool, Option<&'a str>); 4];
 
@@ -670,11 +684,12 @@ fn unit_year_order(a: &UnitYearRow, b: &UnitYearRow) -> Ordering {
         .then_with(|| unit_year_order_within_place(a, b))
 }
 
-/// Sorts unit-year rows in [`unit_year_order`]. Rows of one place share
-/// its four names, and a plain sort compared them on every comparison;
-/// here each distinct place is ranked once, and rows compare by rank.
-/// Every row's key is distinct, so the order is the plain sort's.
-fn sort_unit_years(unit_years: &mut Vec<UnitYearAcc>) {
+/// Sorts unit-year rows in [`unit_year_order`], in place. Rows of one place
+/// share its four names, and a plain sort compared them on every
+/// comparison; here each distinct place is ranked once, and rows compare by
+/// rank. No two rows compare equal (there is one per key of the roll-up's
+/// index), so the order is the plain sort's.
+fn sort_unit_years(unit_years: &mut [UnitYearAcc]) {
     let mut rank_of: FastMap<PlaceKey<'_>, u32> = FastMap::default();
     let ranks: Vec<u32> = {
         let places: Vec<u32> = unit_years
@@ -699,8 +714,19 @@ fn sort_unit_years(unit_years: &mut Vec<UnitYearAcc>) {
             .cmp(&ranks[b])
             .then_with(|| unit_year_order_within_place(&unit_years[a].row, &unit_years[b].row))
     });
-    let mut rows: Vec<Option<UnitYearAcc>> = unit_years.drain(..).map(Some).collect();
-    unit_years.extend(order.into_iter().filter_map(|i| rows[i].take()));
+    // The rows move to their places by swaps, not into a second list: a
+    // spill sorts to free memory, and must not hold the rows twice.
+    let mut place_of = vec![0usize; order.len()];
+    for (to, from) in order.into_iter().enumerate() {
+        place_of[from] = to;
+    }
+    for i in 0..place_of.len() {
+        while place_of[i] != i {
+            let j = place_of[i];
+            unit_years.swap(i, j);
+            place_of.swap(i, j);
+        }
+    }
 }
 
 impl Record for UnitYearAcc {
@@ -987,15 +1013,9 @@ impl Rollups {
         drop((person_index, unit_year_index));
         let mut pairs: Vec<(u32, u32, PairAcc)> =
             pairs.into_iter().map(|((a, b), acc)| (a, b, acc)).collect();
-        // Pairs in the order of their persons' ids: each person's id ranked
-        // once (the ids are distinct), then pairs compared by rank.
-        let mut by_id: Vec<u32> = (0..persons.len() as u32).collect();
-        by_id.sort_unstable_by(|&a, &b| persons[a as usize].person_id.cmp(&persons[b as usize].person_id));
-        let mut rank = vec![0u32; persons.len()];
-        for (r, p) in by_id.into_iter().enumerate() {
-            rank[p as usize] = r as u32;
-        }
-        pairs.sort_unstable_by_key(|&(a, b, _)| (rank[a as usize], rank[b as usize]));
+        let ids: Vec<&str> = persons.iter().map(|p| p.person_id.as_str()).collect();
+        sort_pairs_by_ids(&mut pairs, &ids);
+        drop(ids);
         sort_unit_years(&mut unit_years);
         SortedRollups {
             persons,
@@ -1332,8 +1352,32 @@ pub fn aggregate(mut extractions: Vec<Extraction>) -> Result<Tables> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::strategy::Strategy;
 
     proptest::proptest! {
+        /// Pairs sorted by their persons' id ranks come in the order of the
+        /// ids themselves, whatever order the persons were met in.
+        #[test]
+        fn pairs_sorted_by_id_ranks_as_by_the_ids(
+            ids in proptest::collection::btree_set("[0-9a-f]{1,4}", 1..12)
+                .prop_map(|s| s.into_iter().collect::<Vec<String>>())
+                .prop_shuffle(),
+            picks in proptest::collection::btree_set((0usize..12, 0usize..12), 0..40),
+        ) {
+            let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+            let n = ids.len();
+            let mut pairs: Vec<(u32, u32, usize)> = picks
+                .iter()
+                .filter(|(a, b)| a < &n && b < &n && a != b)
+                .enumerate()
+                .map(|(k, &(a, b))| (a as u32, b as u32, k))
+                .collect();
+            let mut expected = pairs.clone();
+            expected.sort_by(|x, y| (ids[x.0 as usize], ids[x.1 as usize]).cmp(&(ids[y.0 as usize], ids[y.1 as usize])));
+            sort_pairs_by_ids(&mut pairs, &ids);
+            proptest::prop_assert_eq!(pairs, expected);
+        }
+
         /// Ranking the places first gives the plain sort's order, unknown
         /// parts last. Rows are made distinct, as the roll-up's keys are.
         #[test]

@@ -6,7 +6,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use super::{MeetingFacts, Page, Separators};
+use super::{MeetingFacts, Page, Separators, SEMICOLON_CLAUSE};
 use crate::model::{stable_id, Figure};
 use crate::vntext::{date, number};
 
@@ -247,10 +247,9 @@ fn money_rate(page: &Page, start: usize, value: f64, end: usize, limit: usize) -
     }
 }
 
-/// Where an indicator is looked for around a figure: its comma clause
-/// (which a bracket or colon also opens), else its semicolon clause.
+/// Where an indicator is looked for around a figure first: its comma clause
+/// (which a bracket or colon also opens); then its [`SEMICOLON_CLAUSE`].
 const COMMA_CLAUSE: Separators = Separators::new(b",;(:");
-const SEMICOLON_CLAUSE: Separators = Separators::new(b";");
 /// A figure's list item: to the next comma or semicolon.
 const LIST_CLAUSE: Separators = Separators::new(b";,");
 

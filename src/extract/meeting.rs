@@ -456,11 +456,12 @@ fn places(page: &Page) -> (Option<String>, Option<String>) {
 
 /// The subject of "tổ chức" in the lead: "Đảng ủy phường Tây Sơn".
 fn organizer(page: &Page, zone: &[usize], unit_name: Option<&str>) -> Option<String> {
+    // A prebuilt vector search: `str::find` sets up a searcher per call.
+    static HELD: LazyLock<memmem::Finder<'static>> = LazyLock::new(|| memmem::Finder::new(" tổ chức "));
     let lx = page.lx;
     for &i in zone.iter().skip(1) {
         let s = page.sentence(i);
         let f = page.sentence_folded(i);
-        static HELD: LazyLock<memmem::Finder<'static>> = LazyLock::new(|| memmem::Finder::new(" tổ chức "));
         let Some(pos) = HELD.find(f.as_bytes()) else {
             continue;
         };

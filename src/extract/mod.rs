@@ -197,6 +197,9 @@ impl Separators {
     }
 }
 
+/// A semicolon clause: the wider part of a sentence an item belongs to.
+pub const SEMICOLON_CLAUSE: Separators = Separators::new(b";");
+
 /// Extracts everything from one page. `meeting_id` is derived from the doc id.
 pub fn extract(doc: &NormalizedDocument, lx: &Lexicon) -> Extraction {
     let page = Page::new(doc, lx);

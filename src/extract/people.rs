@@ -2,8 +2,11 @@
 //! roles from the clause, the byline (author) and the footer editor.
 
 use std::collections::BTreeSet;
+use std::sync::LazyLock;
 
-use super::{MeetingFacts, Page, Separators};
+use memchr::memmem;
+
+use super::{MeetingFacts, Page, Separators, SEMICOLON_CLAUSE};
 use crate::model::{stable_id, PersonMention};
 use crate::vntext::{canonical_key, name, normalize_text};
 
@@ -71,12 +74,10 @@ fn tokens(text: &str, start: usize, end: usize) -> Vec<(usize, usize)> {
 /// "các đồng chí:", after which a sentence lists people. Searched in every
 /// sentence: a prebuilt vector search, not a `str::find` that sets up its
 /// searcher each time.
-static LIST_CUE: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
-    std::sync::LazyLock::new(|| memchr::memmem::Finder::new("các đồng chí:"));
+static LIST_CUE: LazyLock<memmem::Finder<'static>> = LazyLock::new(|| memmem::Finder::new("các đồng chí:"));
 
-/// A name's segment of a sentence, and its semicolon clause.
+/// A name's segment of a sentence (its semicolon clause is [`SEMICOLON_CLAUSE`]).
 const SEGMENT: Separators = Separators::new(b",;:.");
-const SEMICOLON_CLAUSE: Separators = Separators::new(b";");
 
 const TITLE_SEPARATORS: [char; 4] = [',', '–', '-', '—'];
 

@@ -264,21 +264,21 @@ impl CharIndex {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     /// Every char, read by its bytes, as by decoding it.
     #[test]
     fn letter_or_digit_at_agrees_with_the_char_test_on_every_char() {
         for c in (0..=0x10FFFFu32).filter_map(char::from_u32) {
             let s = format!("a{c}b");
             assert_eq!(
-                super::letter_or_digit_at(&s, 1),
+                letter_or_digit_at(&s, 1),
                 (c.is_alphanumeric(), c.len_utf8()),
                 "U+{:04X}",
                 c as u32
             );
         }
     }
-
-    use super::*;
 
     #[test]
     fn fast_letter_checks_agree_with_the_standard_ones() {
