@@ -640,17 +640,23 @@ struct UnitYearAcc {
     last_doc: u64,
 }
 
-/// Sorts pairs of persons (by their index in `ids`) by the persons' ids, the
-/// first's then the second's. Each id is ranked once and pairs compare by
-/// rank, not by their ids on every comparison. Ids are distinct (one person
-/// per id), so the order is that of the ids.
-fn sort_pairs_by_ids<T>(pairs: &mut [(u32, u32, T)], ids: &[&str]) {
-    let mut by_id: Vec<u32> = (0..ids.len() as u32).collect();
-    by_id.sort_unstable_by_key(|&p| ids[p as usize]);
-    let mut rank = vec![0u32; ids.len()];
-    for (r, p) in by_id.into_iter().enumerate() {
-        rank[p as usize] = r as u32;
+/// Each key's place in the sorted order of `keys`, which are distinct: the
+/// roll-up sorts compare these small numbers instead of their keys.
+fn ranks<K: Ord>(keys: &[K]) -> Vec<u32> {
+    let mut sorted: Vec<u32> = (0..keys.len() as u32).collect();
+    sorted.sort_unstable_by(|&a, &b| keys[a as usize].cmp(&keys[b as usize]));
+    let mut rank = vec![0u32; keys.len()];
+    for (r, k) in sorted.into_iter().enumerate() {
+        rank[k as usize] = r as u32;
     }
+    rank
+}
+
+/// Sorts pairs of persons (by their index in `ids`) by the persons' ids, the
+/// first's then the second's, comparing the ids' [`ranks`]. Ids are
+/// distinct (one person per id), so the order is that of the ids.
+fn sort_pairs_by_ids<T>(pairs: &mut [(u32, u32, T)], ids: &[&str]) {
+    let rank = ranks(ids);
     pairs.sort_unstable_by_key(|&(a, b, _)| (rank[a as usize], rank[b as usize]));
 }
 
@@ -690,28 +696,24 @@ fn unit_year_order(a: &UnitYearRow, b: &UnitYearRow) -> Ordering {
 /// rank. No two rows compare equal (there is one per key of the roll-up's
 /// index), so the order is the plain sort's.
 fn sort_unit_years(unit_years: &mut [UnitYearAcc]) {
-    let mut rank_of: FastMap<PlaceKey<'_>, u32> = FastMap::default();
-    let ranks: Vec<u32> = {
-        let places: Vec<u32> = unit_years
-            .iter()
-            .map(|u| {
-                let next = rank_of.len() as u32;
-                *rank_of.entry(place_key(&u.row)).or_insert(next)
+    // Each distinct place numbered as first seen, then ranked.
+    let mut seen: FastMap<PlaceKey<'_>, u32> = FastMap::default();
+    let mut places: Vec<PlaceKey<'_>> = Vec::new();
+    let firsts: Vec<u32> = unit_years
+        .iter()
+        .map(|u| {
+            *seen.entry(place_key(&u.row)).or_insert_with_key(|key| {
+                places.push(*key);
+                places.len() as u32 - 1
             })
-            .collect();
-        // First-seen numbers to ranks in place order.
-        let mut distinct: Vec<(PlaceKey<'_>, u32)> = rank_of.into_iter().collect();
-        distinct.sort_unstable();
-        let mut rank = vec![0u32; distinct.len()];
-        for (r, (_, seen)) in distinct.into_iter().enumerate() {
-            rank[seen as usize] = r as u32;
-        }
-        places.into_iter().map(|p| rank[p as usize]).collect()
-    };
+        })
+        .collect();
+    let place_rank = ranks(&places);
+    let row_rank: Vec<u32> = firsts.into_iter().map(|f| place_rank[f as usize]).collect();
     let mut order: Vec<usize> = (0..unit_years.len()).collect();
     order.sort_unstable_by(|&a, &b| {
-        ranks[a]
-            .cmp(&ranks[b])
+        row_rank[a]
+            .cmp(&row_rank[b])
             .then_with(|| unit_year_order_within_place(&unit_years[a].row, &unit_years[b].row))
     });
     // The rows move to their places by swaps, not into a second list: a
@@ -1013,9 +1015,10 @@ impl Rollups {
         drop((person_index, unit_year_index));
         let mut pairs: Vec<(u32, u32, PairAcc)> =
             pairs.into_iter().map(|((a, b), acc)| (a, b, acc)).collect();
-        let ids: Vec<&str> = persons.iter().map(|p| p.person_id.as_str()).collect();
-        sort_pairs_by_ids(&mut pairs, &ids);
-        drop(ids);
+        sort_pairs_by_ids(
+            &mut pairs,
+            &persons.iter().map(|p| p.person_id.as_str()).collect::<Vec<_>>(),
+        );
         sort_unit_years(&mut unit_years);
         SortedRollups {
             persons,
