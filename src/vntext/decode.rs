@@ -82,11 +82,7 @@ impl WordCount {
                 (b.is_ascii_alphabetic(), false, 1)
             } else {
                 let Some(c) = text[i..].chars().next() else { break };
-                (
-                    super::is_letter(c) || ('\u{300}'..='\u{323}').contains(&c),
-                    is_vietnamese_letter(c),
-                    c.len_utf8(),
-                )
+                (super::is_letter_or_mark(c), is_vietnamese_letter(c), c.len_utf8())
             };
             i += width;
             if letter {

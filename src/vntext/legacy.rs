@@ -349,7 +349,7 @@ fn ansi_byte(c: char) -> Option<u8> {
 pub fn syllable_score(text: &str) -> f64 {
     let mut words = 0usize;
     let mut good = 0usize;
-    for w in text.split(|c: char| !crate::vntext::is_letter(c) && !('\u{300}'..='\u{323}').contains(&c)) {
+    for w in text.split(|c: char| !crate::vntext::is_letter_or_mark(c)) {
         if w.chars().count() < 2 && w.is_ascii() {
             continue;
         }

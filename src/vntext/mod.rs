@@ -170,6 +170,13 @@ pub fn is_letter(c: char) -> bool {
     }
 }
 
+/// A char of a word when words are counted to judge a text: a letter, or a
+/// combining mark of U+0300 to U+0323 (the tones and hats of decomposed
+/// text, which stay inside their word).
+pub fn is_letter_or_mark(c: char) -> bool {
+    is_letter(c) || ('\u{300}'..='\u{323}').contains(&c)
+}
+
 /// `char::is_alphanumeric`, with [`is_letter`]'s fast path.
 #[inline]
 pub fn is_letter_or_digit(c: char) -> bool {
