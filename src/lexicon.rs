@@ -5,6 +5,7 @@ use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use memchr::memmem;
 use regex::Regex;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -445,6 +446,7 @@ struct PeopleFile {
     editor_labels: Vec<String>,
     byline_labels: Vec<String>,
     surnames: Vec<String>,
+    list_cue: String,
 }
 
 #[derive(Deserialize)]
@@ -458,6 +460,8 @@ struct RolesFile {
     attendee: Vec<String>,
     award_to: Vec<String>,
     award_received: Vec<String>,
+    awardee_passive: Vec<String>,
+    award_giver_gap: Vec<String>,
     title_stops: Vec<String>,
 }
 
@@ -486,6 +490,7 @@ struct MeasureEntry {
 struct MoneyEntry {
     magnitudes: Vec<String>,
     currency: Vec<String>,
+    currency_from_thousand: Vec<String>,
     per_person_year: Vec<String>,
     per_ha: Vec<String>,
 }
@@ -541,6 +546,9 @@ struct AwardsFile {
     passive: Vec<String>,
     plural_markers: Vec<String>,
     generic: Vec<String>,
+    generic_before: Vec<String>,
+    generic_after: Vec<String>,
+    giver_after: String,
     verbs: Vec<String>,
     recipient: Vec<RecipientEntry>,
     givers: Vec<String>,
@@ -561,6 +569,8 @@ struct MeetingsFile {
     types: Vec<TypeEntry>,
     first_half: Vec<String>,
     second_half: Vec<String>,
+    midyear_first_half: Vec<String>,
+    review_cues: Vec<String>,
     unit_types: Vec<String>,
     city_types: Vec<String>,
     province_types: Vec<String>,
@@ -570,6 +580,8 @@ struct MeetingsFile {
     districts_abolished: String,
     name_stop_words: Vec<String>,
     committee_levels: Vec<String>,
+    organizer_verb: String,
+    organizer_trailing: Vec<String>,
     organizer_heads: Vec<String>,
 }
 #[derive(Deserialize)]
@@ -622,6 +634,9 @@ pub struct Lexicon {
     pub editor_labels: Vec<String>,
     pub byline_labels: Vec<String>,
     pub surnames: HashSet<String>,
+    /// "các đồng chí:", folded: a list of people follows. Prebuilt: it is
+    /// searched in every sentence.
+    pub list_cue: memmem::Finder<'static>,
     pub chair: PhraseSet,
     pub chair_list: PhraseSet,
     pub attendee_not_before: PhraseSet,
@@ -630,6 +645,10 @@ pub struct Lexicon {
     pub attendee: PhraseSet,
     pub award_to: PhraseSet,
     pub award_received: PhraseSet,
+    /// "được ", "vinh dự được ", folded, each with the space after it.
+    pub awardee_passive: Vec<String>,
+    /// Words allowed between a giver's titles and the award verb ("đã").
+    pub award_giver_gap: Vec<String>,
     /// Ends a title: role cues and `title_stops`, lowercase in the text.
     pub title_stops: PhraseSet,
     pub count_nouns: PhraseSet,
@@ -638,6 +657,8 @@ pub struct Lexicon {
     pub measure_units: Vec<String>,
     pub magnitudes: PhraseSet,
     pub currency: PhraseSet,
+    /// Currency words that alone make money only from 1,000 up, folded.
+    pub currency_from_thousand: Vec<String>,
     pub per_person_year: PhraseSet,
     pub per_ha: PhraseSet,
     pub of_plan: PhraseSet,
@@ -656,6 +677,12 @@ pub struct Lexicon {
     pub award_nouns: PhraseSet,
     pub award_noun_list: Vec<String>,
     pub generic_awards: HashSet<String>,
+    /// A generic award counts only after a word ending so, or before one
+    /// starting so (folded).
+    pub generic_award_before: Vec<String>,
+    pub generic_award_after: Vec<String>,
+    /// "của ", folded, with its space: the giver named after the award.
+    pub giver_after_award: String,
     pub award_verbs: PhraseSet,
     pub award_passive: PhraseSet,
     pub plural_markers: PhraseSet,
@@ -669,6 +696,11 @@ pub struct Lexicon {
     pub meeting_type_keys: Vec<String>,
     pub first_half: PhraseSet,
     pub second_half: PhraseSet,
+    /// Folded; searched as plain substrings of the lead.
+    pub midyear_first_half: Vec<String>,
+    /// Prebuilt searches for the folded review cues: they run on every lead
+    /// sentence.
+    pub review_cues: Vec<memmem::Finder<'static>>,
     pub unit_types: PhraseSet,
     pub unit_type_list: Vec<String>,
     pub city_types: PhraseSet,
@@ -689,6 +721,12 @@ pub struct Lexicon {
     pub committee_levels: PhraseSet,
     pub committee_level_list: Vec<String>,
     pub organizer_heads: PhraseSet,
+    /// " tổ chức ", folded, with a space on each side: prebuilt, as it is
+    /// searched in every lead sentence.
+    pub organizer_verb: memmem::Finder<'static>,
+    /// " đã", " long trọng": trimmed off the end of an organizer's name, as
+    /// written (not folded), each with the space before it.
+    pub organizer_trailing: Vec<String>,
     /// Lines of page furniture (clutter.toml `remove`).
     pub clutter_remove: regex::RegexSet,
     /// Lines that start the site footer (clutter.toml `footer_start`).
@@ -1020,6 +1058,7 @@ impl Lexicon {
                 .collect(),
             byline_labels: people.byline_labels.iter().map(|s| normalize_text(s)).collect(),
             surnames: people.surnames.iter().map(|s| normalize_text(s)).collect(),
+            list_cue: memmem::Finder::new(&fold_phrase(&people.list_cue)).into_owned(),
             chair: one(&roles.chair),
             chair_list: one(&roles.chair_list),
             attendee_not_before: one(&roles.attendee_not_before),
@@ -1028,6 +1067,16 @@ impl Lexicon {
             attendee: one(&roles.attendee),
             award_to: one(&roles.award_to),
             award_received: one(&roles.award_received),
+            awardee_passive: roles
+                .awardee_passive
+                .iter()
+                .map(|w| format!("{} ", fold_phrase(w)))
+                .collect(),
+            award_giver_gap: roles
+                .award_giver_gap
+                .iter()
+                .map(|w| normalize_text(w.trim()))
+                .collect(),
             title_stops: {
                 let mut all = roles.title_stops.clone();
                 all.extend(roles.chair.iter().cloned());
@@ -1041,6 +1090,12 @@ impl Lexicon {
             measure_units: units.measure.iter().map(|c| c.unit.clone()).collect(),
             magnitudes: one(&units.money.magnitudes),
             currency: one(&units.money.currency),
+            currency_from_thousand: units
+                .money
+                .currency_from_thousand
+                .iter()
+                .map(|w| fold_phrase(w))
+                .collect(),
             per_person_year: one(&units.money.per_person_year),
             per_ha: one(&units.money.per_ha),
             of_plan: one(&units.percent.of_plan),
@@ -1065,6 +1120,9 @@ impl Lexicon {
             award_nouns: PhraseSet::new(&noun_entries),
             award_noun_list: awards.nouns.iter().map(|n| fold_phrase(n)).collect(),
             generic_awards: awards.generic.iter().map(|n| fold_phrase(n)).collect(),
+            generic_award_before: awards.generic_before.iter().map(|w| fold_phrase(w)).collect(),
+            generic_award_after: awards.generic_after.iter().map(|w| fold_phrase(w)).collect(),
+            giver_after_award: format!("{} ", fold_phrase(&awards.giver_after)),
             award_verbs: one(&awards.verbs),
             award_passive: one(&awards.passive),
             plural_markers: one(&awards.plural_markers),
@@ -1082,6 +1140,16 @@ impl Lexicon {
             meeting_type_keys: meetings.types.iter().map(|t| t.key.clone()).collect(),
             first_half: one(&meetings.first_half),
             second_half: one(&meetings.second_half),
+            midyear_first_half: meetings
+                .midyear_first_half
+                .iter()
+                .map(|w| fold_phrase(w))
+                .collect(),
+            review_cues: meetings
+                .review_cues
+                .iter()
+                .map(|c| memmem::Finder::new(&fold_phrase(c)).into_owned())
+                .collect(),
             unit_types: PhraseSet::new(&unit_type_entries),
             unit_type_list: meetings.unit_types.iter().map(|s| normalize_text(s)).collect(),
             city_types: one(&meetings.city_types),
@@ -1109,6 +1177,13 @@ impl Lexicon {
             committee_levels: PhraseSet::each(&meetings.committee_levels),
             committee_level_list: meetings.committee_levels.iter().map(|s| fold_phrase(s)).collect(),
             organizer_heads: one(&meetings.organizer_heads),
+            organizer_verb: memmem::Finder::new(&format!(" {} ", fold_phrase(&meetings.organizer_verb)))
+                .into_owned(),
+            organizer_trailing: meetings
+                .organizer_trailing
+                .iter()
+                .map(|w| format!(" {}", normalize_text(w.trim())))
+                .collect(),
             clutter_remove,
             footer_start,
             stamp,

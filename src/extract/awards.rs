@@ -117,7 +117,15 @@ pub fn extract_awards(
                 // "khen thưởng" counts only as "được khen thưởng" / "khen thưởng cho".
                 let before = page.folded()[s.start..noun.start].trim_end();
                 let after = page.folded()[noun.end..s.end].trim_start();
-                if !before.ends_with("được") && !after.starts_with("cho") {
+                let verb_before = lx
+                    .generic_award_before
+                    .iter()
+                    .any(|w| before.ends_with(w.as_str()));
+                let verb_after = lx
+                    .generic_award_after
+                    .iter()
+                    .any(|w| after.starts_with(w.as_str()));
+                if !verb_before && !verb_after {
                     continue;
                 }
             }
@@ -184,7 +192,7 @@ pub fn extract_awards(
                 .collect();
             // "Bằng khen của UBND tỉnh ..." names the giver after the award.
             let after_noun = page.folded()[noun.end..region_end].trim_start();
-            let giver = match after_noun.strip_prefix("của ") {
+            let giver = match after_noun.strip_prefix(lx.giver_after_award.as_str()) {
                 Some(rest) => {
                     let at = region_end - rest.len();
                     // Look at most 60 bytes on, cut back to a char boundary.

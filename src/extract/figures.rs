@@ -163,7 +163,11 @@ fn read_figure(page: &Page, start: usize, value: f64, num_end: usize, limit: usi
     if let Some(c) = lx.currency.at(folded, after) {
         // "500.000 đồng" with no magnitude word; "1.020 đồng chí" is a count.
         let longer_noun = noun_first.is_some_and(|n| n.end > c.end);
-        if !longer_noun && (&folded[c.start..c.end] != "đ" || value >= 1000.0) {
+        let from_thousand = lx
+            .currency_from_thousand
+            .iter()
+            .any(|w| &folded[c.start..c.end] == w);
+        if !longer_noun && (!from_thousand || value >= 1000.0) {
             return Some(money_rate(page, start, value, c.end, limit));
         }
     }

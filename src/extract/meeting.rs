@@ -2,10 +2,8 @@
 //! and the unit with the city and province above it.
 
 use std::collections::BTreeMap;
-use std::sync::LazyLock;
 
 use chrono::{Datelike, NaiveDate};
-use memchr::memmem;
 
 use super::Page;
 use crate::gazetteer::UnitHints;
@@ -78,7 +76,12 @@ pub fn extract_meeting(page: &Page) -> MeetingFacts {
         Some(1)
     } else if lx.second_half.any(&zone_folded) {
         Some(2)
-    } else if meeting_type == "midyear_review" && zone_folded.contains("6 tháng") {
+    } else if meeting_type == "midyear_review"
+        && lx
+            .midyear_first_half
+            .iter()
+            .any(|m| zone_folded.contains(m.as_str()))
+    {
         Some(1)
     } else {
         None
@@ -246,16 +249,15 @@ fn meeting_type(page: &Page, zone: &[usize]) -> String {
 /// The year after the first review cue ("tổng kết ... năm 2020"), else the
 /// first year the lead names.
 fn period_year(page: &Page, zone: &[usize]) -> Option<i32> {
-    // Prebuilt vector searches: `str::find` sets up a searcher per call.
-    static REVIEW_CUES: LazyLock<Vec<memmem::Finder<'static>>> = LazyLock::new(|| {
-        ["tổng kết", "sơ kết", "6 tháng", "06 tháng", "sáu tháng", "kỳ họp"]
-            .iter()
-            .map(memmem::Finder::new)
-            .collect()
-    });
     for &i in zone {
         let f = page.sentence_folded(i);
-        if let Some(pos) = REVIEW_CUES.iter().filter_map(|c| c.find(f.as_bytes())).min() {
+        if let Some(pos) = page
+            .lx
+            .review_cues
+            .iter()
+            .filter_map(|c| c.find(f.as_bytes()))
+            .min()
+        {
             if let Some(c) = date::YEAR.captures(&f[pos..]) {
                 return c[1].parse().ok();
             }
@@ -456,13 +458,11 @@ fn places(page: &Page) -> (Option<String>, Option<String>) {
 
 /// The subject of "tổ chức" in the lead: "Đảng ủy phường Tây Sơn".
 fn organizer(page: &Page, zone: &[usize], unit_name: Option<&str>) -> Option<String> {
-    // A prebuilt vector search: `str::find` sets up a searcher per call.
-    static HELD: LazyLock<memmem::Finder<'static>> = LazyLock::new(|| memmem::Finder::new(" tổ chức "));
     let lx = page.lx;
     for &i in zone.iter().skip(1) {
         let s = page.sentence(i);
         let f = page.sentence_folded(i);
-        let Some(pos) = HELD.find(f.as_bytes()) else {
+        let Some(pos) = lx.organizer_verb.find(f.as_bytes()) else {
             continue;
         };
         let heads = page.hits_in(&lx.organizer_heads, s.start, s.start + pos);
@@ -470,9 +470,10 @@ fn organizer(page: &Page, zone: &[usize], unit_name: Option<&str>) -> Option<Str
         let text = page.body()[first.start..s.start + pos].trim();
         // "(huyện Quỳnh Lưu, tỉnh Nghệ An)" places the organizer; it is not part of its name.
         let text = text.split(" (").next().unwrap_or(text).trim();
-        let text = text
-            .trim_end_matches(" đã")
-            .trim_end_matches(" long trọng")
+        let text = lx
+            .organizer_trailing
+            .iter()
+            .fold(text, |t, w| t.trim_end_matches(w.as_str()))
             .trim();
         let mut org = text.to_string();
         // Repair a misspelt unit name in the organizer the same way.

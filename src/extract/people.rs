@@ -2,9 +2,6 @@
 //! roles from the clause, the byline (author) and the footer editor.
 
 use std::collections::BTreeSet;
-use std::sync::LazyLock;
-
-use memchr::memmem;
 
 use super::{MeetingFacts, Page, Separators, SEMICOLON_CLAUSE};
 use crate::model::{stable_id, PersonMention};
@@ -70,11 +67,6 @@ fn tokens(text: &str, start: usize, end: usize) -> Vec<(usize, usize)> {
     }
     out
 }
-
-/// "các đồng chí:", after which a sentence lists people. Searched in every
-/// sentence: a prebuilt vector search, not a `str::find` that sets up its
-/// searcher each time.
-static LIST_CUE: LazyLock<memmem::Finder<'static>> = LazyLock::new(|| memmem::Finder::new("các đồng chí:"));
 
 /// A name's segment of a sentence (its semicolon clause is [`SEMICOLON_CLAUSE`]).
 const SEGMENT: Separators = Separators::new(b",;:.");
@@ -185,7 +177,9 @@ pub fn find_people(page: &Page, facts: &MeetingFacts) -> Vec<PersonOccurrence> {
             continue;
         }
         let toks = tokens(body, s.start, s.end);
-        let list_from = LIST_CUE
+        let list_from = page
+            .lx
+            .list_cue
             .find(&page.folded().as_bytes()[s.start..s.end])
             .map(|p| s.start + p);
         let mut j = 0;
@@ -390,7 +384,7 @@ fn roles_of(page: &Page, si: usize, name_start: usize, after_titles: usize) -> B
             });
         // "X vinh dự được Chủ tịch UBND tỉnh tặng Bằng khen": a passive with the giver inside.
         let gap = page.folded()[after..ce].trim_start_matches([' ', ',']);
-        let passive = (gap.starts_with("được ") || gap.starts_with("vinh dự được "))
+        let passive = lx.awardee_passive.iter().any(|w| gap.starts_with(w.as_str()))
             && page.has_in(&lx.award_verbs, after, ce);
         if given_to || received || passive {
             roles.insert(Role::Awardee);
@@ -401,7 +395,7 @@ fn roles_of(page: &Page, si: usize, name_start: usize, after_titles: usize) -> B
     let hands_out = has_award_noun
         && page.hits_in(&lx.award_to, after, ce).first().is_some_and(|h| {
             let gap = page.body()[after..h.start].trim();
-            gap.is_empty() || gap == "," || gap == "đã"
+            gap.is_empty() || gap == "," || lx.award_giver_gap.iter().any(|w| gap == w)
         });
     let (intro_attendee, intro_chair) = list_intro(page, si);
     let attends = attendance_cue(page, s.start, s.end);
