@@ -470,11 +470,16 @@ fn organizer(page: &Page, zone: &[usize], unit_name: Option<&str>) -> Option<Str
         let text = page.body()[first.start..s.start + pos].trim();
         // "(huyện Quỳnh Lưu, tỉnh Nghệ An)" places the organizer; it is not part of its name.
         let text = text.split(" (").next().unwrap_or(text).trim();
-        let text = lx
+        // Every trailing word, in any order: "đã long trọng" is both.
+        let mut text = text;
+        while let Some(t) = lx
             .organizer_trailing
             .iter()
-            .fold(text, |t, w| t.trim_end_matches(w.as_str()))
-            .trim();
+            .find_map(|w| text.strip_suffix(w.as_str()))
+        {
+            text = t;
+        }
+        let text = text.trim();
         let mut org = text.to_string();
         // Repair a misspelt unit name in the organizer the same way.
         if let Some(u) = unit_name {
