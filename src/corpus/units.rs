@@ -44,12 +44,8 @@ pub struct Units {
 /// A letter that TCVN3 cannot write: a capital with a tone mark.
 pub fn has_toned_capital(s: &str) -> bool {
     use unicode_normalization::UnicodeNormalization;
-    s.chars().any(|c| {
-        c.is_uppercase()
-            && c.to_string()
-                .nfd()
-                .any(|m| matches!(m, '\u{300}' | '\u{301}' | '\u{303}' | '\u{309}' | '\u{323}'))
-    })
+    s.chars()
+        .any(|c| c.is_uppercase() && c.to_string().nfd().any(crate::vntext::tone::is_tone_mark))
 }
 
 fn syllable_ok(w: &str, stop: &[String]) -> bool {

@@ -29,8 +29,8 @@ pub fn is_vietnamese_letter(c: char) -> bool {
         'à'..='ã' | 'è'..='ê' | 'ì' | 'í' | 'ò'..='õ' | 'ù' | 'ú' | 'ý'
         | 'À'..='Ã' | 'È'..='Ê' | 'Ì' | 'Í' | 'Ò'..='Õ' | 'Ù' | 'Ú' | 'Ý'
         | 'ă' | 'Ă' | 'đ' | 'Đ' | 'ĩ' | 'Ĩ' | 'ũ' | 'Ũ' | 'ơ' | 'Ơ' | 'ư' | 'Ư'
-        | '\u{1EA0}'..='\u{1EF9}'
-        | '\u{300}' | '\u{301}' | '\u{303}' | '\u{309}' | '\u{323}')
+        | '\u{1EA0}'..='\u{1EF9}')
+        || super::tone::is_tone_mark(c)
 }
 
 /// Share of words (of 2+ letters) that carry a Vietnamese letter. Vietnamese
@@ -274,19 +274,19 @@ fn windows_1258_reads_cleanly(bytes: &[u8]) -> bool {
 /// Encodes text the way Windows-1258 stores it: letters with hats precomposed,
 /// tones as separate combining marks. None when a char has no code.
 pub fn encode_windows_1258(s: &str) -> Option<Vec<u8>> {
+    use super::tone::is_tone_mark;
     use unicode_normalization::UnicodeNormalization;
-    const TONES: [char; 5] = ['\u{300}', '\u{301}', '\u{303}', '\u{309}', '\u{323}'];
     let mut stored = String::with_capacity(s.len());
     for c in s.nfc() {
         let d: String = c.nfd().collect();
         let base: String = d
             .chars()
-            .filter(|c| !TONES.contains(c))
+            .filter(|&c| !is_tone_mark(c))
             .collect::<String>()
             .nfc()
             .collect();
         stored.push_str(&base);
-        stored.extend(d.chars().filter(|c| TONES.contains(c)));
+        stored.extend(d.chars().filter(|&c| is_tone_mark(c)));
     }
     let (bytes, _, unmappable) = WINDOWS_1258.encode(&stored);
     (!unmappable).then(|| bytes.into_owned())

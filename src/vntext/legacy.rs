@@ -79,6 +79,8 @@ use std::sync::OnceLock;
 
 use unicode_normalization::UnicodeNormalization;
 
+use super::tone::TONE_MARKS;
+
 /// Windows-1252 for bytes 0x80–0x9F (Unicode Consortium's `CP1252.TXT`, with
 /// its five undefined bytes passed through as C1 controls, as WHATWG does).
 #[rustfmt::skip]
@@ -364,8 +366,6 @@ pub fn syllable_score(text: &str) -> f64 {
         good as f64 / words as f64
     }
 }
-
-const TONE_MARKS: [char; 5] = ['\u{300}', '\u{301}', '\u{303}', '\u{309}', '\u{323}'];
 
 /// Onsets, longest first; "" for a syllable that starts with its vowel.
 const ONSETS: [&str; 28] = [

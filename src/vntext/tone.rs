@@ -6,7 +6,14 @@
 use unicode_normalization::char::{compose, decompose_canonical};
 use unicode_normalization::UnicodeNormalization;
 
-const TONE_MARKS: [char; 5] = ['\u{300}', '\u{301}', '\u{303}', '\u{309}', '\u{323}'];
+/// The five tone marks as combining chars (Unicode's combining diacritical
+/// marks block): huyền, sắc, ngã, hỏi, nặng. The level tone has none.
+pub const TONE_MARKS: [char; 5] = ['\u{300}', '\u{301}', '\u{303}', '\u{309}', '\u{323}'];
+
+/// Whether `c` is one of the [`TONE_MARKS`].
+pub fn is_tone_mark(c: char) -> bool {
+    TONE_MARKS.contains(&c)
+}
 
 fn with_tone(base: char, tone: char) -> char {
     compose(base, tone).unwrap_or(base)
