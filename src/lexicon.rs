@@ -604,7 +604,7 @@ struct ClutterFile {
 pub struct Abbreviations {
     /// Case-sensitive, longest first, on word boundaries.
     pub expand: Regex,
-    pub long_of: HashMap<String, String>,
+    pub long_of: HashMap<String, String, ahash::RandomState>,
     /// "UBNDphường" -> "UBND phường".
     pub glued: Option<Regex>,
     /// "TP.Bắc Kạn" -> "TP. Bắc Kạn": a dotted abbreviation stuck to a word.
@@ -630,10 +630,10 @@ pub struct Lexicon {
     pub title_heads: PhraseSet,
     pub person_cues: PhraseSet,
     pub place_words: PhraseSet,
-    pub not_people: HashSet<String>,
+    pub not_people: WordSet,
     pub editor_labels: Vec<String>,
     pub byline_labels: Vec<String>,
-    pub surnames: HashSet<String>,
+    pub surnames: WordSet,
     /// "các đồng chí:", folded: a list of people follows. Prebuilt: it is
     /// searched in every sentence.
     pub list_cue: memmem::Finder<'static>,
@@ -676,7 +676,7 @@ pub struct Lexicon {
     pub not_figure_after: PhraseSet,
     pub award_nouns: PhraseSet,
     pub award_noun_list: Vec<String>,
-    pub generic_awards: HashSet<String>,
+    pub generic_awards: WordSet,
     /// A generic award counts only after a word ending so, or before one
     /// starting so (folded).
     pub generic_award_before: Vec<String>,
@@ -712,10 +712,10 @@ pub struct Lexicon {
     /// From this date no unit has a district-level city above it.
     pub districts_abolished: chrono::NaiveDate,
     pub province_list: Vec<String>,
-    pub name_stop_words: HashSet<String>,
+    pub name_stop_words: WordSet,
     /// First words of the stop phrases of two words or more ("Hội" of "Hội
     /// nghị"): only a word among these needs the one after it looked at.
-    pub name_stop_pair_heads: HashSet<String>,
+    pub name_stop_pair_heads: WordSet,
     /// Party committees above a unit (`committee_levels`), and their folded
     /// spellings by entry.
     pub committee_levels: PhraseSet,
@@ -750,6 +750,12 @@ pub struct TitleForms {
     pub expanded_key: String,
     pub head: String,
 }
+
+/// A set of words or phrases looked up by every candidate name and award
+/// of a page: on aHash, which hashes a short string in a fraction of the
+/// time of the standard library's SipHash (flooding is not a risk here: the
+/// keys are the lexicon's own).
+pub type WordSet = HashSet<String, ahash::RandomState>;
 
 /// Values a lexicon computes from a string and nothing else, kept by that
 /// string: the same titles come back page after page, and computing one
