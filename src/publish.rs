@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use arrow_array::builder::{ListBuilder, StringBuilder};
 use arrow_array::{
     ArrayRef, BooleanArray, Date32Array, Float64Array, Int32Array, Int64Array, Int8Array, RecordBatch,
-    StringArray, TimestampMillisecondArray,
+    TimestampMillisecondArray,
 };
 use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use chrono::NaiveDate;
@@ -165,16 +165,48 @@ pub fn schema(table: &str) -> SchemaRef {
     Arc::new(Schema::new(fields))
 }
 
-fn s<'a, I: IntoIterator<Item = &'a str>>(v: I) -> ArrayRef {
-    Arc::new(StringArray::from_iter_values(v))
+// The string columns are built from borrowed values into buffers sized by
+// a first pass over them: grown by doubling, a batch's buffer was copied
+// over and over, and the optional columns cloned every value first.
+
+fn s<'a, I>(v: I) -> ArrayRef
+where
+    I: IntoIterator<Item = &'a str>,
+    I::IntoIter: Clone,
+{
+    let v = v.into_iter();
+    let (n, bytes) = v.clone().fold((0, 0), |(n, b), x| (n + 1, b + x.len()));
+    let mut b = StringBuilder::with_capacity(n, bytes);
+    for x in v {
+        b.append_value(x);
+    }
+    Arc::new(b.finish())
 }
 
-fn so<I: IntoIterator<Item = Option<String>>>(v: I) -> ArrayRef {
-    Arc::new(StringArray::from_iter(v))
+fn so<'a, I>(v: I) -> ArrayRef
+where
+    I: IntoIterator<Item = Option<&'a str>>,
+    I::IntoIter: Clone,
+{
+    let v = v.into_iter();
+    let (n, bytes) = v
+        .clone()
+        .fold((0, 0), |(n, b), x| (n + 1, b + x.map_or(0, str::len)));
+    let mut b = StringBuilder::with_capacity(n, bytes);
+    for x in v {
+        b.append_option(x);
+    }
+    Arc::new(b.finish())
 }
 
-fn lists<'a, I: IntoIterator<Item = &'a Vec<String>>>(v: I) -> ArrayRef {
-    let mut b = ListBuilder::new(StringBuilder::new());
+fn lists<'a, I>(v: I) -> ArrayRef
+where
+    I: IntoIterator<Item = &'a Vec<String>>,
+    I::IntoIter: Clone,
+{
+    let v = v.into_iter();
+    let (n, bytes) = v.clone().flatten().fold((0, 0), |(n, b), x| (n + 1, b + x.len()));
+    let mut b = ListBuilder::new(StringBuilder::with_capacity(n, bytes));
     for l in v {
         for x in l {
             b.values().append_value(x);
@@ -202,15 +234,15 @@ pub fn batch(tables: &Tables, table: &str) -> Result<RecordBatch> {
                 s(r.iter().map(|x| x.content_sha256.as_str())),
                 s(r.iter().map(|x| x.format)),
                 s(r.iter().map(|x| x.encoding)),
-                so(r.iter().map(|x| x.title.clone())),
+                so(r.iter().map(|x| x.title.as_deref())),
                 Arc::new(
                     TimestampMillisecondArray::from_iter(r.iter().map(|x| x.published_at))
                         .with_timezone("UTC"),
                 ),
-                so(r.iter().map(|x| x.author.clone())),
+                so(r.iter().map(|x| x.author.as_deref())),
                 Arc::new(Int64Array::from_iter_values(r.iter().map(|x| x.n_chars))),
                 s(r.iter().map(|x| x.status)),
-                so(r.iter().map(|x| x.error.clone())),
+                so(r.iter().map(|x| x.error.as_deref())),
             ]
         }
         "meetings" => {
@@ -219,20 +251,20 @@ pub fn batch(tables: &Tables, table: &str) -> Result<RecordBatch> {
                 s(r.iter().map(|x| x.meeting_id.as_str())),
                 s(r.iter().map(|x| x.doc_id.as_str())),
                 d32(r.iter().map(|x| x.meeting_date)),
-                so(r.iter().map(|x| x.date_text.clone())),
+                so(r.iter().map(|x| x.date_text.as_deref())),
                 Arc::new(BooleanArray::from_iter(r.iter().map(|x| Some(x.year_inferred)))),
-                so(r.iter().map(|x| x.time_of_day.map(str::to_string))),
+                so(r.iter().map(|x| x.time_of_day)),
                 s(r.iter().map(|x| x.meeting_type.as_str())),
                 Arc::new(Int32Array::from_iter(r.iter().map(|x| x.period_year))),
                 Arc::new(Int8Array::from_iter(r.iter().map(|x| x.period_half))),
-                so(r.iter().map(|x| x.organizer.clone())),
-                so(r.iter().map(|x| x.unit_type.clone())),
-                so(r.iter().map(|x| x.unit_name.clone())),
-                so(r.iter().map(|x| x.city.clone())),
-                so(r.iter().map(|x| x.province.clone())),
-                so(r.iter().map(|x| x.admin_code.clone())),
-                so(r.iter().map(|x| x.successor_code.clone())),
-                so(r.iter().map(|x| x.successor_name.clone())),
+                so(r.iter().map(|x| x.organizer.as_deref())),
+                so(r.iter().map(|x| x.unit_type.as_deref())),
+                so(r.iter().map(|x| x.unit_name.as_deref())),
+                so(r.iter().map(|x| x.city.as_deref())),
+                so(r.iter().map(|x| x.province.as_deref())),
+                so(r.iter().map(|x| x.admin_code.as_deref())),
+                so(r.iter().map(|x| x.successor_code.as_deref())),
+                so(r.iter().map(|x| x.successor_name.as_deref())),
             ]
         }
         "person_mentions" => {
@@ -270,7 +302,7 @@ pub fn batch(tables: &Tables, table: &str) -> Result<RecordBatch> {
                 s(r.iter().map(|x| x.meeting_id.as_str())),
                 s(r.iter().map(|x| x.doc_id.as_str())),
                 s(r.iter().map(|x| x.indicator.as_str())),
-                so(r.iter().map(|x| x.label.clone())),
+                so(r.iter().map(|x| x.label.as_deref())),
                 Arc::new(Float64Array::from_iter_values(r.iter().map(|x| x.value))),
                 s(r.iter().map(|x| x.unit.as_str())),
                 Arc::new(Float64Array::from_iter(r.iter().map(|x| x.value_high))),
@@ -290,21 +322,21 @@ pub fn batch(tables: &Tables, table: &str) -> Result<RecordBatch> {
                 s(r.iter().map(|x| x.award_id.as_str())),
                 s(r.iter().map(|x| x.meeting_id.as_str())),
                 s(r.iter().map(|x| x.doc_id.as_str())),
-                so(r.iter().map(|x| x.giver.clone())),
+                so(r.iter().map(|x| x.giver.as_deref())),
                 s(r.iter().map(|x| x.award.as_str())),
                 s(r.iter().map(|x| x.recipient_type)),
                 Arc::new(Int32Array::from_iter(r.iter().map(|x| x.count))),
-                so(r.iter().map(|x| x.person_id.clone())),
+                so(r.iter().map(|x| x.person_id.as_deref())),
                 s(r.iter().map(|x| x.evidence.as_str())),
             ]
         }
         "unit_year_metrics" => {
             let r = &tables.unit_year_metrics;
             vec![
-                so(r.iter().map(|x| x.province.clone())),
-                so(r.iter().map(|x| x.city.clone())),
-                so(r.iter().map(|x| x.unit_type.clone())),
-                so(r.iter().map(|x| x.unit_name.clone())),
+                so(r.iter().map(|x| x.province.as_deref())),
+                so(r.iter().map(|x| x.city.as_deref())),
+                so(r.iter().map(|x| x.unit_type.as_deref())),
+                so(r.iter().map(|x| x.unit_name.as_deref())),
                 Arc::new(Int32Array::from_iter_values(r.iter().map(|x| x.year))),
                 s(r.iter().map(|x| x.indicator.as_str())),
                 s(r.iter().map(|x| x.kind.as_str())),
