@@ -10,7 +10,6 @@
 
 use std::cmp::Ordering;
 use std::collections::HashMap;
-use std::fmt::Write as _;
 use std::fs::File;
 use std::io::{BufRead, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
@@ -808,15 +807,58 @@ const STRING_BYTES: usize = 40;
 /// on short keys. Arrow already builds it.
 type FastMap<K, V> = HashMap<K, V, ahash::RandomState>;
 
+/// The fields that tell unit-year rows apart: place, year, indicator, kind
+/// and unit.
+type UnitYearKey<'a> = (
+    Option<&'a str>,
+    Option<&'a str>,
+    Option<&'a str>,
+    Option<&'a str>,
+    i32,
+    &'a str,
+    &'a str,
+    &'a str,
+);
+
+fn unit_year_key(r: &UnitYearRow) -> UnitYearKey<'_> {
+    (
+        r.province.as_deref(),
+        r.city.as_deref(),
+        r.unit_type.as_deref(),
+        r.unit_name.as_deref(),
+        r.year,
+        &r.indicator,
+        &r.kind,
+        &r.unit,
+    )
+}
+
+/// The unit-year accumulators by their [`UnitYearKey`], hashed from the
+/// figure's fields when looked up and from the row's when the table grows:
+/// no key string is built for each figure, nor kept for each row.
+#[derive(Default)]
+struct UnitYearIndex {
+    table: hashbrown::HashTable<u32>,
+    hasher: ahash::RandomState,
+}
+
+impl std::fmt::Debug for UnitYearIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UnitYearIndex")
+            .field("len", &self.table.len())
+            .finish()
+    }
+}
+
 /// The running roll-ups of a run.
 #[derive(Debug, Default)]
 pub struct Rollups {
     person_index: FastMap<String, u32>,
     persons: Vec<PersonAcc>,
     pairs: FastMap<(u32, u32), PairAcc>,
-    /// Unit-year key → its place in `unit_years`: the accumulators sit in a
+    /// Each unit-year's place in `unit_years`: the accumulators sit in a
     /// Vec, so a spill sorts them in place instead of copying them out.
-    unit_year_index: FastMap<String, u32>,
+    unit_year_index: UnitYearIndex,
     unit_years: Vec<UnitYearAcc>,
     /// Estimated bytes held by the accumulators.
     held: usize,
@@ -951,19 +993,36 @@ impl Rollups {
             let Some(year) = f.period_year.or(m.period_year) else {
                 continue;
             };
-            // One allocation for the key, not one per part and a join.
-            let mut key = String::with_capacity(96);
-            for part in [&m.province, &m.city, &m.unit_type, &m.unit_name] {
-                key.push_str(part.as_deref().unwrap_or("\u{0}"));
-                key.push('\u{1f}');
-            }
-            let _ = write!(key, "{year}\u{1f}{}\u{1f}{}\u{1f}{}", f.indicator, f.kind, f.unit);
+            let key: UnitYearKey = (
+                m.province.as_deref(),
+                m.city.as_deref(),
+                m.unit_type.as_deref(),
+                m.unit_name.as_deref(),
+                year,
+                &f.indicator,
+                f.kind,
+                &f.unit,
+            );
             let at = (m.meeting_date, seq, f.char_start);
-            let i = match self.unit_year_index.get(&key) {
+            let UnitYearIndex { table, hasher } = &mut self.unit_year_index;
+            let hash = hasher.hash_one(key);
+            let years = &self.unit_years;
+            let found = table.find(hash, |&i| unit_year_key(&years[i as usize].row) == key);
+            let i = match found {
                 Some(&i) => i as usize,
                 None => {
-                    self.held += UNIT_YEAR_BYTES + 2 * key.len();
-                    self.unit_year_index.insert(key, self.unit_years.len() as u32);
+                    let text: usize = [key.0, key.1, key.2, key.3]
+                        .iter()
+                        .flatten()
+                        .map(|p| p.len())
+                        .sum::<usize>()
+                        + key.5.len()
+                        + key.6.len()
+                        + key.7.len();
+                    self.held += UNIT_YEAR_BYTES + text;
+                    table.insert_unique(hash, years.len() as u32, |&j| {
+                        hasher.hash_one(unit_year_key(&years[j as usize].row))
+                    });
                     self.unit_years.push(UnitYearAcc {
                         row: UnitYearRow {
                             province: m.province.clone(),
@@ -1469,6 +1528,108 @@ mod tests {
             })
             .collect();
         (pages, ask, expected)
+    }
+
+    #[test]
+    fn unit_years_are_told_apart_by_every_field_of_their_key() {
+        let meeting = |id: &str, city: Option<&str>| MeetingRow {
+            meeting_id: id.into(),
+            doc_id: format!("d-{id}"),
+            meeting_date: NaiveDate::from_ymd_opt(2024, 1, 9),
+            date_text: None,
+            year_inferred: false,
+            time_of_day: None,
+            meeting_type: "annual_review".into(),
+            period_year: Some(2023),
+            period_half: None,
+            organizer: None,
+            unit_type: Some("xã".into()),
+            unit_name: Some("Tân Hòa".into()),
+            city: city.map(Into::into),
+            province: Some("Thái Nguyên".into()),
+            admin_code: None,
+            successor_code: None,
+            successor_name: None,
+        };
+        let figure = |m: &str, indicator: &str, kind: &'static str, unit: &str, value: f64, at: i64| Figure {
+            metric_id: format!("{m}-{at}"),
+            meeting_id: m.into(),
+            doc_id: format!("d-{m}"),
+            indicator: indicator.into(),
+            label: None,
+            value,
+            unit: unit.into(),
+            value_high: None,
+            denominator: None,
+            qualifier: "exact",
+            kind,
+            period_year: None,
+            value_text: String::new(),
+            evidence: String::new(),
+            char_start: at,
+            char_end: at + 2,
+        };
+        let mut r = Rollups::default();
+        r.add_figures(
+            0,
+            &meeting("m1", None),
+            &[
+                figure("m1", "budget_revenue", "actual", "vnd", 10.0, 1),
+                // The same key later in the page: its value is the row's.
+                figure("m1", "budget_revenue", "actual", "vnd", 11.0, 5),
+                figure("m1", "budget_revenue", "target", "vnd", 12.0, 9),
+                figure("m1", "budget_revenue", "actual", "percent", 3.0, 12),
+                figure("m1", "poverty_rate", "actual", "percent", 2.0, 15),
+            ],
+        );
+        // A city where the first page named none: another place.
+        r.add_figures(
+            1,
+            &meeting("m2", Some("Phổ Yên")),
+            &[figure("m2", "budget_revenue", "actual", "vnd", 20.0, 1)],
+        );
+        // The first key again, from a later page: a second source, the latest value.
+        r.add_figures(
+            2,
+            &meeting("m3", None),
+            &[figure("m3", "budget_revenue", "actual", "vnd", 30.0, 1)],
+        );
+        let mut got: Vec<(Option<String>, String, String, String, f64, i64)> = r
+            .take_sorted()
+            .unit_years
+            .into_iter()
+            .map(|a| {
+                (
+                    a.row.city,
+                    a.row.indicator,
+                    a.row.kind,
+                    a.row.unit,
+                    a.row.value,
+                    a.row.n_sources,
+                )
+            })
+            .collect();
+        got.sort_by(|a, b| format!("{a:?}").cmp(&format!("{b:?}")));
+        let row = |city: Option<&str>, ind: &str, kind: &str, unit: &str, value: f64, n: i64| {
+            (
+                city.map(String::from),
+                ind.to_string(),
+                kind.to_string(),
+                unit.to_string(),
+                value,
+                n,
+            )
+        };
+        assert_eq!(
+            got,
+            [
+                row(None, "budget_revenue", "actual", "percent", 3.0, 1),
+                row(None, "budget_revenue", "actual", "vnd", 30.0, 2),
+                row(None, "budget_revenue", "target", "vnd", 12.0, 1),
+                row(None, "poverty_rate", "actual", "percent", 2.0, 1),
+                row(Some("Phổ Yên"), "budget_revenue", "actual", "vnd", 20.0, 1),
+            ]
+        );
     }
 
     #[test]
