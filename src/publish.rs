@@ -174,13 +174,8 @@ where
     I: IntoIterator<Item = &'a str>,
     I::IntoIter: Clone,
 {
-    let v = v.into_iter();
-    let (n, bytes) = v.clone().fold((0, 0), |(n, b), x| (n + 1, b + x.len()));
-    let mut b = StringBuilder::with_capacity(n, bytes);
-    for x in v {
-        b.append_value(x);
-    }
-    Arc::new(b.finish())
+    // No value is null: the builder keeps no null buffer.
+    so(v.into_iter().map(Some))
 }
 
 fn so<'a, I>(v: I) -> ArrayRef
