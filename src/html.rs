@@ -164,16 +164,37 @@ fn block_text(el: ElementRef, rules: &HtmlRules, out: &mut String) {
     }
 }
 
+/// The lines of `s` with their words joined by single spaces, blank lines
+/// dropped, written into one buffer (not a string per line, then a join).
 fn clean_lines(s: &str) -> String {
-    s.lines()
-        .map(crate::vntext::collapse_spaces)
-        .filter(|l| !l.is_empty())
-        .collect::<Vec<_>>()
-        .join("\n")
+    let mut out = String::with_capacity(s.len());
+    for line in s.lines() {
+        let mut words = line.split_whitespace();
+        let Some(first) = words.next() else { continue };
+        if !out.is_empty() {
+            out.push('\n');
+        }
+        out.push_str(first);
+        for word in words {
+            out.push(' ');
+            out.push_str(word);
+        }
+    }
+    out
 }
 
 fn letters(s: &str) -> usize {
     s.chars().filter(|c| crate::vntext::is_letter(*c)).count()
+}
+
+/// Whether `s` holds at least `n` letters: the count stops there, as an
+/// article is thousands of letters long and the question is about hundreds.
+fn has_letters(s: &str, n: usize) -> bool {
+    n == 0
+        || s.chars()
+            .filter(|c| crate::vntext::is_letter(*c))
+            .nth(n - 1)
+            .is_some()
 }
 
 /// The element that most likely holds the article: a known content container,
@@ -184,7 +205,7 @@ fn article_element<'a>(doc: &'a Html, rules: &HtmlRules) -> Option<(ElementRef<'
         for el in doc.select(sel) {
             let mut t = String::new();
             block_text(el, rules, &mut t);
-            if letters(&t) >= rules.min_article_chars {
+            if has_letters(&t, rules.min_article_chars) {
                 return Some((el, Some(t)));
             }
         }
@@ -198,7 +219,7 @@ fn article_element<'a>(doc: &'a Html, rules: &HtmlRules) -> Option<(ElementRef<'
                 .children()
                 .filter_map(ElementRef::wrap)
                 .filter(|c| p.matches(c))
-                .map(|c| letters(&c.text().collect::<String>()))
+                .map(|c| c.text().map(letters).sum::<usize>())
                 .sum();
             (own, el)
         })
@@ -236,7 +257,7 @@ pub fn extract(html: &str, rules: &HtmlRules) -> Option<Article> {
         t
     });
     let text = clean_lines(&text);
-    if letters(&text) < rules.min_article_chars / 2 {
+    if !has_letters(&text, rules.min_article_chars / 2) {
         return None;
     }
     let mut footer = String::new();
@@ -331,6 +352,32 @@ mod tests {
         file.remove = vec!["nav".into(), "div[".into()];
         let err = HtmlRules::compile(&file).err().unwrap();
         assert!(err.starts_with("selector \"div[\" does not parse"), "{err}");
+    }
+
+    #[test]
+    fn lines_are_cleaned_as_each_line_collapsed_and_the_blank_ones_dropped() {
+        let text = "  Dự hội nghị \u{a0}có\tđồng chí \r\n\n \u{a0} \nNăm 2023,  thu ngân sách\n\n";
+        let reference: Vec<String> = text
+            .lines()
+            .map(crate::vntext::collapse_spaces)
+            .filter(|l| !l.is_empty())
+            .collect();
+        assert_eq!(clean_lines(text), reference.join("\n"));
+        assert_eq!(
+            clean_lines(text),
+            "Dự hội nghị có đồng chí\nNăm 2023, thu ngân sách"
+        );
+        assert_eq!(clean_lines(" \n\t\n"), "");
+    }
+
+    #[test]
+    fn letters_are_counted_up_to_the_threshold_asked() {
+        // "Đảng ủy 2024!" has 6 letters: digits, spaces and marks do not count.
+        assert_eq!(letters("Đảng ủy 2024!"), 6);
+        assert!(has_letters("Đảng ủy 2024!", 6));
+        assert!(!has_letters("Đảng ủy 2024!", 7));
+        assert!(has_letters("", 0));
+        assert!(!has_letters("", 1));
     }
 
     #[test]
