@@ -381,6 +381,29 @@ mod tests {
     }
 
     #[test]
+    fn selectors_are_tried_in_the_rules_order_not_the_pages() {
+        // The <title> and a ".news-detail" block come first in the page, but
+        // "h1" and "[itemprop=articleBody]" come first in html.toml: those win.
+        // The first "footer" element is empty, so "#footer" is read.
+        let long = "Hội đồng nhân dân xã Tân Hội tổ chức kỳ họp thứ mười, khóa XII. ".repeat(5);
+        let html = format!(
+            "<html><head><title>Cổng thông tin xã Tân Hội</title></head><body>\
+             <div class='news-detail'><p>Tin cũ. {long}</p></div>\
+             <h1>Kỳ họp thứ mười</h1>\
+             <div itemprop='articleBody'><p>Tin mới. {long}</p></div>\
+             <footer> </footer><div id='footer'>Địa chỉ: số 2 đường Hùng Vương</div>\
+             </body></html>"
+        );
+        let a = extract(&html, &rules()).unwrap();
+        assert!(a.text.starts_with("Tin mới."), "{}", a.text);
+        assert_eq!(a.title.as_deref(), Some("Kỳ họp thứ mười"));
+        assert_eq!(a.footer, "Địa chỉ: số 2 đường Hùng Vương");
+        // Without the h1, the <title> is the next choice.
+        let a = extract(&html.replace("<h1>Kỳ họp thứ mười</h1>", ""), &rules()).unwrap();
+        assert_eq!(a.title.as_deref(), Some("Cổng thông tin xã Tân Hội"));
+    }
+
+    #[test]
     fn a_page_without_an_article() {
         let html = "<html><body><div class='menu'>Trang chủ</div><p>Xin chào</p></body></html>";
         assert_eq!(extract(html, &rules()), None);
