@@ -55,6 +55,7 @@ print(f"  {'':<22} publishing (aggregate + Parquet) = {publish:.2f} s CPU = {100
 PY
 }
 
+declare -A INPUT_BYTES
 for n in "${SIZES[@]}"; do
   corpus="$DIR/corpus-$n-seed$SEED"
   if [ ! -f "$corpus/.complete" ]; then
@@ -64,6 +65,7 @@ for n in "${SIZES[@]}"; do
   fi
   # Input size: the files' bytes as stored (what MB/s is of).
   read -r files bytes < <(find "$corpus/pages" -type f -printf '%s\n' | awk '{ n++; s += $1 } END { printf "%d %.0f\n", n, s }')
+  INPUT_BYTES[$n]=$bytes
   echo
   echo "$n documents: $files files, $(awk -v b="$bytes" 'BEGIN { printf "%.1f", b / 1e6 }') MB of input ($corpus)"
   for threads in ${THREADS:-1 $CORES}; do
@@ -79,3 +81,18 @@ for n in "${SIZES[@]}"; do
     measure "re-run, $threads thread(s)" "$corpus" "$out" "$threads" "$bytes"
   done
 done
+
+# This machine's speed drifts, by up to half within an hour: a larger size
+# measured minutes after a smaller one can read slower per page with no
+# more work per page. The first size runs once more at the end, with 1
+# thread: if it too reads slower than at the start, the machine slowed down.
+if [ ${#SIZES[@]} -gt 1 ]; then
+  n=${SIZES[0]}
+  corpus="$DIR/corpus-$n-seed$SEED"
+  out="$DIR/out-$n-again"
+  rm -rf "$out" "$out.log"
+  echo
+  echo "drift check: $n documents again, 1 thread (its first run is at the top)"
+  find "$corpus/pages" -type f -exec cat {} + >/dev/null
+  measure "full again, 1 thread(s)" "$corpus" "$out" 1 "${INPUT_BYTES[$n]}"
+fi
