@@ -84,15 +84,17 @@ done
 
 # This machine's speed drifts, by up to half within an hour: a larger size
 # measured minutes after a smaller one can read slower per page with no
-# more work per page. The first size runs once more at the end, with 1
-# thread: if it too reads slower than at the start, the machine slowed down.
+# more work per page. With more than one size, the first size's first run
+# (first thread count) is repeated at the end: if it too reads slower than at
+# the start, the machine slowed down. One size has nothing to compare.
 if [ ${#SIZES[@]} -gt 1 ]; then
   n=${SIZES[0]}
+  read -r threads _ <<<"${THREADS:-1 $CORES}"
   corpus="$DIR/corpus-$n-seed$SEED"
   out="$DIR/out-$n-again"
   rm -rf "$out" "$out.log"
   echo
-  echo "drift check: $n documents again, 1 thread (its first run is at the top)"
+  echo "drift check: $n documents again, $threads thread(s) (its first run is at the top)"
   find "$corpus/pages" -type f -exec cat {} + >/dev/null
-  measure "full again, 1 thread(s)" "$corpus" "$out" 1 "${INPUT_BYTES[$n]}"
+  measure "full again, $threads thread(s)" "$corpus" "$out" "$threads" "${INPUT_BYTES[$n]}"
 fi
