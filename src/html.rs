@@ -168,33 +168,29 @@ fn block_text(el: ElementRef, rules: &HtmlRules, out: &mut String) {
 /// dropped, written into one buffer (not a string per line, then a join).
 fn clean_lines(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    for line in s.lines() {
-        let mut words = line.split_whitespace();
-        let Some(first) = words.next() else { continue };
+    // `trim` and `split_whitespace` agree on what white space is: a line
+    // left empty by one has no words for the other.
+    for line in s.lines().filter(|l| !l.trim().is_empty()) {
         if !out.is_empty() {
             out.push('\n');
         }
-        out.push_str(first);
-        for word in words {
-            out.push(' ');
-            out.push_str(word);
-        }
+        crate::vntext::push_collapsed_spaces(&mut out, line);
     }
     out
 }
 
+fn letter_chars(s: &str) -> impl Iterator<Item = char> + '_ {
+    s.chars().filter(|c| crate::vntext::is_letter(*c))
+}
+
 fn letters(s: &str) -> usize {
-    s.chars().filter(|c| crate::vntext::is_letter(*c)).count()
+    letter_chars(s).count()
 }
 
 /// Whether `s` holds at least `n` letters: the count stops there, as an
 /// article is thousands of letters long and the question is about hundreds.
 fn has_letters(s: &str, n: usize) -> bool {
-    n == 0
-        || s.chars()
-            .filter(|c| crate::vntext::is_letter(*c))
-            .nth(n - 1)
-            .is_some()
+    n == 0 || letter_chars(s).nth(n - 1).is_some()
 }
 
 /// The element that most likely holds the article: a known content container,

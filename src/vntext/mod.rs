@@ -110,13 +110,19 @@ pub fn lowercase_words(s: &str) -> String {
 /// without the leading and trailing space.
 pub fn collapse_spaces(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    for word in s.split_whitespace() {
-        if !out.is_empty() {
+    push_collapsed_spaces(&mut out, s);
+    out
+}
+
+/// Appends to `out` what [`collapse_spaces`] returns for `s`, for a caller
+/// that builds one string from many pieces.
+pub fn push_collapsed_spaces(out: &mut String, s: &str) {
+    for (i, word) in s.split_whitespace().enumerate() {
+        if i > 0 {
             out.push(' ');
         }
         out.push_str(word);
     }
-    out
 }
 
 /// Lowercase every char whose lowercase form has the same UTF-8 length, so that
