@@ -18,10 +18,20 @@ DIR=${BENCH_DIR:-target/bench}
 CORES=$(nproc)
 SIZES=("$@")
 [ ${#SIZES[@]} -gt 0 ] || SIZES=(10000 100000)
+read -r -a THREAD_COUNTS <<<"${THREADS:-1 $CORES}"
 [ -x "$BIN" ] || { echo "bench: $BIN is missing; run: cargo build --release" >&2; exit 1; }
 mkdir -p "$DIR"
 
 echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $CORES cores, $(free -g | awk '/^Mem:/ {print $2}') GiB; $("$BIN" --version); commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
+
+corpus_of() { echo "$DIR/corpus-$1-seed$SEED"; }
+
+# Every full run starts with the pages in the page cache: this measures the
+# pipeline, not the disk. Read again before each run, not once per corpus:
+# this machine's kernel pages out file pages left untouched for a minute
+# (DAMON reclaim), so a 100,000-page corpus read before the one-thread run
+# was partly on disk again for the two-thread run.
+read_into_cache() { find "$1/pages" -type f -exec cat {} + >/dev/null; }
 
 # One run: wall, CPU and peak RSS from GNU time, stage times from the manifest.
 measure() { # label corpus out threads input-bytes
@@ -57,7 +67,7 @@ PY
 
 declare -A INPUT_BYTES
 for n in "${SIZES[@]}"; do
-  corpus="$DIR/corpus-$n-seed$SEED"
+  corpus=$(corpus_of "$n")
   if [ ! -f "$corpus/.complete" ]; then
     rm -rf "$corpus"
     "$BIN" generate --out "$corpus" --pages "$n" --seed "$SEED" >/dev/null
@@ -68,15 +78,10 @@ for n in "${SIZES[@]}"; do
   INPUT_BYTES[$n]=$bytes
   echo
   echo "$n documents: $files files, $(awk -v b="$bytes" 'BEGIN { printf "%.1f", b / 1e6 }') MB of input ($corpus)"
-  for threads in ${THREADS:-1 $CORES}; do
+  for threads in "${THREAD_COUNTS[@]}"; do
     out="$DIR/out-$n-t$threads"
     rm -rf "$out" "$out.log"
-    # Every full run starts with the pages in the page cache: this measures
-    # the pipeline, not the disk. Read again before each run, not once per
-    # corpus: this machine's kernel pages out file pages left untouched for
-    # a minute (DAMON reclaim), so a 100,000-page corpus read before the
-    # one-thread run was partly on disk again for the two-thread run.
-    find "$corpus/pages" -type f -exec cat {} + >/dev/null
+    read_into_cache "$corpus"
     measure "full, $threads thread(s)" "$corpus" "$out" "$threads" "$bytes"
     measure "re-run, $threads thread(s)" "$corpus" "$out" "$threads" "$bytes"
   done
@@ -89,12 +94,12 @@ done
 # the start, the machine slowed down. One size has nothing to compare.
 if [ ${#SIZES[@]} -gt 1 ]; then
   n=${SIZES[0]}
-  read -r threads _ <<<"${THREADS:-1 $CORES}"
-  corpus="$DIR/corpus-$n-seed$SEED"
+  threads=${THREAD_COUNTS[0]}
+  corpus=$(corpus_of "$n")
   out="$DIR/out-$n-again"
   rm -rf "$out" "$out.log"
   echo
   echo "drift check: $n documents again, $threads thread(s) (its first run is at the top)"
-  find "$corpus/pages" -type f -exec cat {} + >/dev/null
+  read_into_cache "$corpus"
   measure "full again, $threads thread(s)" "$corpus" "$out" "$threads" "${INPUT_BYTES[$n]}"
 fi
