@@ -1,8 +1,12 @@
 #!/usr/bin/env python3
 """Shares of a run's time by kind of work, from `perf script` output.
 
-    perf record -F 499 --call-graph dwarf,16384 target/release/hoinghi run ...
+    CARGO_PROFILE_RELEASE_DEBUG=true cargo build --release --target-dir T
+    perf record -F 499 --call-graph dwarf,16384 T/release/hoinghi run ...
     perf script > run.txt
+
+The release profile has no debug info: without it the stages' functions are
+inlined out of sight and their samples land in the wrong kind.
     scripts/perf-split.py run.txt
 
 Each sample is counted once, under the first kind of work (in the order
@@ -26,7 +30,7 @@ def samples(path):
                 if frames:
                     yield frames
                 frames = []
-            elif line.startswith((" ", "\t")):
+            elif FRAME.match(line):
                 parts = line.strip().split(" ", 1)
                 if len(parts) == 2:
                     name = parts[1].split(" (")[0]
@@ -38,13 +42,18 @@ def samples(path):
         yield frames
 
 
-ALLOCATION = re.compile(r"mi_|malloc|free|realloc|memmove|memcpy")
+# A frame line: indented, an address, a symbol. A header line of a profile
+# without call stacks is indented too (the command name is padded).
+FRAME = re.compile(r"\s+[0-9a-f]+ \S")
+ALLOCATION = re.compile(r"^(_?mi_|__mem(move|cpy)|malloc|free|realloc)")
 SEARCH = re.compile(r"regex|aho_corasick|memchr")
 
 
 def kind(frames):
     def on_stack(part):
-        return any(part in f for f in frames)
+        # From a path's start: "hoinghi::ingest::" is not to match
+        # "drop_in_place<hoinghi::ingest::InputFile>".
+        return any(f.startswith(part) or ("::" + part) in f.split("<")[0] for f in frames)
 
     leaf = frames[0]
     if on_stack("hoinghi::ingest::"):
