@@ -4,10 +4,10 @@
     CARGO_PROFILE_RELEASE_DEBUG=true cargo build --release --target-dir T
     perf record -F 499 --call-graph dwarf,16384 T/release/hoinghi run ...
     perf script > run.txt
+    scripts/perf-split.py run.txt
 
 The release profile has no debug info: without it the stages' functions are
 inlined out of sight and their samples land in the wrong kind.
-    scripts/perf-split.py run.txt
 
 Each sample is counted once, under the first kind of work (in the order
 below) whose frame is on its stack. Extraction is split by the sample's leaf
@@ -18,6 +18,12 @@ logic. BENCHMARKS.md (fourteenth look) has a table made with it.
 import collections
 import re
 import sys
+
+# A frame line: indented, an address, a symbol. A header line of a profile
+# without call stacks is indented too (the command name is padded).
+FRAME = re.compile(r"\s+[0-9a-f]+ \S")
+ALLOCATION = re.compile(r"^(_?mi_|__mem(move|cpy)|malloc|free|realloc)")
+SEARCH = re.compile(r"regex|aho_corasick|memchr")
 
 
 def samples(path):
@@ -42,18 +48,13 @@ def samples(path):
         yield frames
 
 
-# A frame line: indented, an address, a symbol. A header line of a profile
-# without call stacks is indented too (the command name is padded).
-FRAME = re.compile(r"\s+[0-9a-f]+ \S")
-ALLOCATION = re.compile(r"^(_?mi_|__mem(move|cpy)|malloc|free|realloc)")
-SEARCH = re.compile(r"regex|aho_corasick|memchr")
-
-
 def kind(frames):
+    # Each frame's path before any generic parameters, so that
+    # "hoinghi::ingest::" does not match "drop_in_place<hoinghi::ingest::InputFile>".
+    paths = [f.split("<")[0] for f in frames]
+
     def on_stack(part):
-        # From a path's start: "hoinghi::ingest::" is not to match
-        # "drop_in_place<hoinghi::ingest::InputFile>".
-        return any(f.startswith(part) or ("::" + part) in f.split("<")[0] for f in frames)
+        return any(f.startswith(part) or ("::" + part) in p for f, p in zip(frames, paths))
 
     leaf = frames[0]
     if on_stack("hoinghi::ingest::"):
