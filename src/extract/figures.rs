@@ -501,6 +501,8 @@ pub fn extract_figures(
                 readings.push(r);
             }
         }
+        // Figures at or after this char were read from this sentence.
+        let sentence_char = page.char_at(s.start);
         for (idx, r) in readings.iter().enumerate() {
             let (qs, _) = page.clause(si, r.start, &SEMICOLON_CLAUSE);
             let (_, ce) = page.clause(si, r.start, &LIST_CLAUSE);
@@ -512,7 +514,7 @@ pub fn extract_figures(
             } else {
                 "actual"
             };
-            let previous = out.last().filter(|f| f.char_start >= page.char_at(s.start));
+            let previous = out.last().filter(|f| f.char_start >= sentence_char);
             let (mut ind, label) = indicator(page, si, r, next_start, previous);
             let mut unit = r.unit.clone();
             // A per-capita income in đồng is per person and year even unwritten.
@@ -548,7 +550,7 @@ pub fn extract_figures(
         let stated_target = out
             .iter()
             .rev()
-            .take_while(|f| f.char_start >= page.char_at(s.start))
+            .take_while(|f| f.char_start >= sentence_char)
             .any(|f| f.kind == "target");
         if starts_target_passage(page, si) && stated_target {
             carried = true;
