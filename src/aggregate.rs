@@ -1222,10 +1222,8 @@ impl Aggregator {
             match &mut self.waiting {
                 Waiting::Memory(v) => v.push((seq, x)),
                 Waiting::File { path, writer, record } => {
-                    record.clear();
-                    let encoded = postcard::to_extend(&(seq, &x), std::mem::take(record))
+                    crate::frame::encode_postcard(&(seq, &x), record)
                         .map_err(|e| Error::writing(&*path)(std::io::Error::other(e)))?;
-                    *record = encoded;
                     crate::frame::write_frame(writer, record).map_err(Error::writing(&*path))?;
                 }
             }
@@ -1645,29 +1643,17 @@ mod tests {
         );
     }
 
-    /// The sample pages' extractions, in the order of their file names.
+    /// The sample pages' extractions, in the order a run reads them.
     fn sample_extractions() -> Vec<Extraction> {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
         let pipeline = crate::config::Pipeline::load(&root.join("pipelines/ward-meetings.toml")).unwrap();
         let lx = pipeline.rules().unwrap();
         let settings = pipeline.read_settings();
-        let mut paths: Vec<PathBuf> = std::fs::read_dir(root.join("sample-data/pages"))
+        crate::ingest::discover(&root.join("sample-data/pages"))
             .unwrap()
-            .map(|e| e.unwrap().path())
-            .collect();
-        paths.sort();
-        let mut out = Vec::new();
-        for path in paths {
-            let name = path.file_name().unwrap().to_string_lossy().into_owned();
-            let len = std::fs::metadata(&path).unwrap().len();
-            let file = crate::ingest::InputFile::new(path, name, len, 0);
-            for src in crate::ingest::read(&file, &settings) {
-                if let crate::model::Normalized::Ok(doc) = crate::normalize::normalize(&src, &lx) {
-                    out.push(crate::extract::extract(&doc, &lx));
-                }
-            }
-        }
-        out
+            .iter()
+            .flat_map(|f| crate::pipeline::process_file(f, &lx, &settings))
+            .collect()
     }
 
     /// Pages with no province wait for the end of the run; spilling, they

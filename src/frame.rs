@@ -1,6 +1,7 @@
 //! Records in a byte stream, each behind its length: 4 bytes little-endian,
-//! then the record. The spilled roll-up runs and the state's rows use it,
-//! each with its own encoding of a record.
+//! then the record. The spilled roll-up runs, the state's rows and the
+//! pages waiting for their person ids use it, each with its own encoding of
+//! a record (the last two postcard, through [`encode_postcard`]).
 
 use std::io::{self, Read, Write};
 
@@ -11,6 +12,14 @@ pub fn write_frame(w: &mut impl Write, record: &[u8]) -> io::Result<()> {
         .map_err(|_| io::Error::other(format!("a record of {} bytes is too long to store", record.len())))?;
     w.write_all(&len.to_le_bytes())?;
     w.write_all(record)
+}
+
+/// Encodes `value` in postcard into `buf`, in place of what it held: the
+/// buffer is reused from record to record, so its room is allocated once.
+pub fn encode_postcard<T: serde::Serialize + ?Sized>(value: &T, buf: &mut Vec<u8>) -> postcard::Result<()> {
+    buf.clear();
+    *buf = postcard::to_extend(value, std::mem::take(buf))?;
+    Ok(())
 }
 
 /// Reads the next record into `buf`: `false` at the end of the stream, which

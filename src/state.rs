@@ -258,12 +258,11 @@ impl StateWriter {
             source: &'a str,
             extractions: &'a [Extraction],
         }
-        self.record.clear();
-        let record = std::mem::take(&mut self.record);
-        let encoded = postcard::to_extend(&Record { source, extractions }, record);
-        self.record = encoded.map_err(|e| Error::Write {
-            path: self.rows_path.clone(),
-            source: std::io::Error::other(e),
+        crate::frame::encode_postcard(&Record { source, extractions }, &mut self.record).map_err(|e| {
+            Error::Write {
+                path: self.rows_path.clone(),
+                source: std::io::Error::other(e),
+            }
         })?;
         crate::frame::write_frame(&mut self.rows, &self.record).map_err(|e| Error::Write {
             path: self.rows_path.clone(),
