@@ -246,6 +246,30 @@ fn the_organizer_without_the_words_before_the_verb() {
     }
 }
 
+/// A type word written out at the end of a sentence names no place: the
+/// next sentence's first words are not a city ("UBND huyện. Ông …"), while
+/// the dot of an abbreviation is skipped ("TP. Vĩnh Yên"), even at the
+/// start of a line. Found by the corpus generator's pages without places.
+#[test]
+fn a_sentence_end_after_a_place_type_word_names_no_place() {
+    let lx = lexicon();
+    let places = |lead: &str| {
+        let text = format!("Xã Khe Vàng tổng kết năm 2024\n{lead}\nHội nghị đã đánh giá kết quả.\n");
+        let m = read_text(&lx, &text).meeting.unwrap();
+        (m.city, m.province)
+    };
+    let lead = "Sáng 8/1, Đảng ủy xã Khe Vàng tổ chức hội nghị tổng kết công tác năm 2024. \
+        Dự có bà Đinh Thu Hằng, Phó Chủ tịch UBND huyện. Ông Vi Văn Toản, Bí thư Đảng ủy xã chủ trì.";
+    assert_eq!(places(lead), (None, None));
+    let lead = "Sáng 8/1, Đảng ủy xã Khe Vàng tổ chức hội nghị. Dự có đồng chí Phó Chủ tịch UBND tỉnh. \
+        Bà Đinh Thu Hằng phát biểu.";
+    assert_eq!(places(lead), (None, None));
+    let lead = "Sáng 8/1, Đảng ủy xã Khe Vàng (TP. Vĩnh Yên) tổ chức hội nghị tổng kết công tác năm 2024.";
+    assert_eq!(places(lead).0.as_deref(), Some("Vĩnh Yên"));
+    let lead = "Sáng 8/1, Đảng ủy xã Khe Vàng tổ chức hội nghị tổng kết công tác năm 2024.\nTP. Vĩnh Yên";
+    assert_eq!(places(lead).0.as_deref(), Some("Vĩnh Yên"));
+}
+
 /// A giver named after the award ("Bằng khen của UBND thành phố …") where the
 /// 60-byte look-ahead ends inside a letter: found by the corpus generator,
 /// it used to stop the page with an internal error.

@@ -300,7 +300,14 @@ fn leading_words(rest: &str) -> Vec<&str> {
 fn name_after(page: &Page, text: &str, at: usize) -> Option<String> {
     // A name is at most four words, and the two after it are looked at: the
     // rest of the paragraph is not split (this runs at every "xã", "phường"…).
-    let rest = text[at..].trim_start_matches([' ', '.']);
+    // The dot of "TP. Bắc Kạn" is skipped; after a type word written out a
+    // dot ends the sentence, and what follows is no name ("UBND huyện. Ông …").
+    let written = text[..at].rsplit(char::is_whitespace).next().unwrap_or("");
+    let rest = if crate::vntext::is_abbreviation(written) {
+        text[at..].trim_start_matches([' ', '.'])
+    } else {
+        text[at..].trim_start_matches(' ')
+    };
     let parts = leading_words(rest);
     let mut words: Vec<String> = Vec::new();
     for (i, w) in parts.iter().enumerate() {

@@ -213,6 +213,18 @@ pub fn letter_or_digit_at(s: &str, i: usize) -> (bool, usize) {
     }
 }
 
+/// Whether a word is written as an abbreviation: it has letters but no
+/// vowel ("TP", "Tp", "TX", "Đ/c"). Every Vietnamese syllable has a vowel,
+/// so a dot after such a word belongs to it ("TP. Huế"), while a dot after a
+/// word written out ends a sentence ("… UBND huyện. Ông …").
+pub fn is_abbreviation(word: &str) -> bool {
+    use unicode_normalization::UnicodeNormalization;
+    word.chars().any(is_letter)
+        && !word
+            .nfd()
+            .any(|c| matches!(c.to_ascii_lowercase(), 'a' | 'e' | 'i' | 'o' | 'u' | 'y'))
+}
+
 /// True for letters that can appear inside a Vietnamese word.
 pub fn is_word_char(c: char) -> bool {
     is_letter_or_digit(c)
@@ -278,6 +290,18 @@ impl CharIndex {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn abbreviations_have_no_vowel() {
+        for w in ["TP", "Tp", "TX", "Đ/c", "TP."] {
+            assert!(is_abbreviation(w), "{w}");
+        }
+        // Written out, with or without marks; "y" is a vowel ("Mỹ"); a
+        // number or a dash alone is no word.
+        for w in ["huyện", "tỉnh", "Thành", "phố", "Mỹ", "ƯU", "12", "-", ""] {
+            assert!(!is_abbreviation(w), "{w}");
+        }
+    }
 
     /// Every char, read by its bytes, as by decoding it.
     #[test]
