@@ -11,6 +11,8 @@
 //! corpus tests what the rules do on ordinary names, not these known limits
 //! (pipelines/corpus/README.md counts what is left out).
 
+use std::collections::{BTreeSet, HashMap};
+
 use super::data::Templates;
 use super::CorpusError;
 
@@ -30,6 +32,11 @@ pub struct Unit {
     pub province_type: String,
     /// No toned capital letter anywhere in the names (TCVN3 has no code for them).
     pub tcvn3_safe: bool,
+    /// Another tỉnh has a unit of this era, type and name (and, before the
+    /// reform, under a district of the same type): a page that names no
+    /// place above the unit leaves it unresolved (CONTRACT.md: `province`
+    /// null) and its people waiting for a province.
+    pub namesake_in_other_province: bool,
 }
 
 /// The units of each era that pages may use.
@@ -85,8 +92,27 @@ impl Units {
             new: Vec::new(),
             skipped: 0,
         };
-        for line in lines {
-            let f: Vec<&str> = line.split('\t').collect();
+        // The tỉnh of each (era, type, name, district type), over every row: a
+        // namesake the filter below leaves out still makes a page ambiguous.
+        // The district type is in the key because the gazetteer narrows by the
+        // party committee a page names ("Huyện ủy" keeps units under a huyện).
+        type NameKey = (String, String, String, String);
+        let key = |f: &[&str]| -> NameKey {
+            let get = |i: usize| f.get(i).copied().unwrap_or("").to_string();
+            (get(c_era), get(c_type), get(c_name), get(c_dtype))
+        };
+        let mut tinh_of: HashMap<NameKey, BTreeSet<String>> = HashMap::new();
+        let rows: Vec<Vec<&str>> = lines.map(|l| l.split('\t').collect()).collect();
+        for f in &rows {
+            let get = |i: usize| f.get(i).copied().unwrap_or("");
+            if get(c_ptype) == "tỉnh" {
+                tinh_of
+                    .entry(key(f))
+                    .or_default()
+                    .insert(get(c_pname).to_string());
+            }
+        }
+        for f in &rows {
             let get = |i: usize| f.get(i).copied().unwrap_or("");
             let era = get(c_era);
             let u = Unit {
@@ -97,6 +123,7 @@ impl Units {
                 province_name: get(c_pname).to_string(),
                 province_type: get(c_ptype).to_string(),
                 tcvn3_safe: false,
+                namesake_in_other_province: false,
             };
             let type_ok = ["phường", "xã", "thị trấn"].contains(&u.unit_type.as_str());
             let readable = |name: &str| all || readable_name(name, stop);
@@ -111,10 +138,13 @@ impl Units {
                 units.skipped += 1;
                 continue;
             }
+            let namesake_in_other_province =
+                u.province_type == "tỉnh" && tinh_of.get(&key(f)).is_some_and(|p| p.len() > 1);
             let u = Unit {
                 tcvn3_safe: ![&u.unit_name, &u.district_name, &u.province_name]
                     .iter()
                     .any(|s| has_toned_capital(s)),
+                namesake_in_other_province,
                 ..u
             };
             match era {
