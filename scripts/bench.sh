@@ -9,7 +9,9 @@
 # seed gives the same bytes). The whole pipeline then runs into an empty
 # output folder with 1 thread and with all cores, the corpus read into the
 # page cache before each, and each followed by a re-run with nothing changed. For each run it prints pages/s, MB/s of input (and per
-# core), peak RSS, and the time of each stage from the snapshot's manifest.
+# core), peak RSS, and the time of each stage from the snapshot's manifest;
+# then, for each size, the speed-up of each thread count over the first
+# (wall) and the CPU it took against the first's.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 BIN=${BIN:-target/release/hoinghi}
@@ -83,8 +85,22 @@ for n in "${SIZES[@]}"; do
     rm -rf "$out" "$out.log"
     read_into_cache "$corpus"
     measure "full, $threads thread(s)" "$corpus" "$out" "$threads" "$bytes"
+    cp "$out.time" "$out.full.time"
     measure "re-run, $threads thread(s)" "$corpus" "$out" "$threads" "$bytes"
   done
+  # The bar compares wall times. The CPU ratio tells why a speed-up is low:
+  # near 1, the threads did the same work as one and waited; above 1, each
+  # did its work slower (threads slowing each other, or the machine).
+  if [ ${#THREAD_COUNTS[@]} -gt 1 ]; then
+    base=${THREAD_COUNTS[0]}
+    read -r w0 u0 s0 _ < <(tail -1 "$DIR/out-$n-t$base.full.time")
+    for threads in "${THREAD_COUNTS[@]:1}"; do
+      read -r w u s _ < <(tail -1 "$DIR/out-$n-t$threads.full.time")
+      awk -v t="$threads" -v b="$base" -v w0="$w0" -v w="$w" -v c0="$(awk -v u="$u0" -v s="$s0" 'BEGIN { print u + s }')" \
+        -v c="$(awk -v u="$u" -v s="$s" 'BEGIN { print u + s }')" \
+        'BEGIN { printf "  %s thread(s) against %s: %.2fx as fast (wall); CPU %.2fx the %s-thread run'"'"'s\n", t, b, w0 / w, c / c0, b }'
+    done
+  fi
 done
 
 # This machine's speed drifts, by up to half within an hour: a larger size
