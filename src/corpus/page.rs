@@ -125,7 +125,8 @@ pub struct Expected {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Shape {
     /// A crawl dump's record holds the article only, no site footer: the lead
-    /// then always names the district and province.
+    /// then always names the district and province, unless the page names
+    /// no place at all (`Builder::unplaced`).
     pub no_footer: bool,
     /// TCVN3 cannot write toned capitals: no name, unit or place with one.
     pub tcvn3: bool,
