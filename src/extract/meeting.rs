@@ -302,11 +302,13 @@ fn name_after(page: &Page, text: &str, at: usize) -> Option<String> {
     // rest of the paragraph is not split (this runs at every "xã", "phường"…).
     // The dot of "TP. Bắc Kạn" is skipped; after a type word written out a
     // dot ends the sentence, and what follows is no name ("UBND huyện. Ông …").
-    let written = text[..at].rsplit(char::is_whitespace).next().unwrap_or("");
-    let rest = if crate::vntext::is_abbreviation(written) {
-        text[at..].trim_start_matches([' ', '.'])
+    // The word is looked at only when a dot follows it.
+    let rest = text[at..].trim_start_matches(' ');
+    let written = || text[..at].rsplit(char::is_whitespace).next().unwrap_or("");
+    let rest = if rest.starts_with('.') && crate::vntext::is_abbreviation(written()) {
+        rest.trim_start_matches([' ', '.'])
     } else {
-        text[at..].trim_start_matches(' ')
+        rest
     };
     let parts = leading_words(rest);
     let mut words: Vec<String> = Vec::new();
