@@ -96,24 +96,20 @@ impl Units {
         // namesake the filter below leaves out still makes a page ambiguous.
         // The district type is in the key because the gazetteer narrows by the
         // party committee a page names ("Huyện ủy" keeps units under a huyện).
-        type NameKey = (String, String, String, String);
-        let key = |f: &[&str]| -> NameKey {
-            let get = |i: usize| f.get(i).copied().unwrap_or("").to_string();
-            (get(c_era), get(c_type), get(c_name), get(c_dtype))
-        };
-        let mut tinh_of: HashMap<NameKey, BTreeSet<String>> = HashMap::new();
+        fn field<'a>(f: &[&'a str], i: usize) -> &'a str {
+            f.get(i).copied().unwrap_or("")
+        }
+        let name_cols = [c_era, c_type, c_name, c_dtype];
         let rows: Vec<Vec<&str>> = lines.map(|l| l.split('\t').collect()).collect();
-        for f in &rows {
-            let get = |i: usize| f.get(i).copied().unwrap_or("");
-            if get(c_ptype) == "tỉnh" {
-                tinh_of
-                    .entry(key(f))
-                    .or_default()
-                    .insert(get(c_pname).to_string());
-            }
+        let mut tinh_of: HashMap<[&str; 4], BTreeSet<&str>> = HashMap::new();
+        for f in rows.iter().filter(|f| field(f, c_ptype) == "tỉnh") {
+            tinh_of
+                .entry(name_cols.map(|i| field(f, i)))
+                .or_default()
+                .insert(field(f, c_pname));
         }
         for f in &rows {
-            let get = |i: usize| f.get(i).copied().unwrap_or("");
+            let get = |i: usize| field(f, i);
             let era = get(c_era);
             let u = Unit {
                 unit_type: get(c_type).to_string(),
@@ -138,8 +134,10 @@ impl Units {
                 units.skipped += 1;
                 continue;
             }
-            let namesake_in_other_province =
-                u.province_type == "tỉnh" && tinh_of.get(&key(f)).is_some_and(|p| p.len() > 1);
+            let namesake_in_other_province = u.province_type == "tỉnh"
+                && tinh_of
+                    .get(&name_cols.map(|i| field(f, i)))
+                    .is_some_and(|p| p.len() > 1);
             let u = Unit {
                 tcvn3_safe: ![&u.unit_name, &u.district_name, &u.province_name]
                     .iter()
