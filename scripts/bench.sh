@@ -96,9 +96,10 @@ for n in "${SIZES[@]}"; do
     read -r w0 u0 s0 _ < <(tail -1 "$DIR/out-$n-t$base.full.time")
     for threads in "${THREAD_COUNTS[@]:1}"; do
       read -r w u s _ < <(tail -1 "$DIR/out-$n-t$threads.full.time")
-      awk -v t="$threads" -v b="$base" -v w0="$w0" -v w="$w" -v c0="$(awk -v u="$u0" -v s="$s0" 'BEGIN { print u + s }')" \
-        -v c="$(awk -v u="$u" -v s="$s" 'BEGIN { print u + s }')" \
-        'BEGIN { printf "  %s thread(s) against %s: %.2fx as fast (wall); CPU %.2fx the %s-thread run'"'"'s\n", t, b, w0 / w, c / c0, b }'
+      awk -v t="$threads" -v b="$base" -v w0="$w0" -v c0="$u0 $s0" -v w="$w" -v c="$u $s" 'BEGIN {
+        split(c0, x0, " "); split(c, x, " ")
+        printf "  %s thread(s) against %s: %.2fx as fast (wall); CPU %.2fx the %s-thread run\047s\n",
+          t, b, w0 / w, (x[1] + x[2]) / (x0[1] + x0[2]), b }'
     done
   fi
 done
