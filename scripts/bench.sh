@@ -90,7 +90,8 @@ for n in "${SIZES[@]}"; do
   done
   # The bar compares wall times. The CPU ratio tells why a speed-up is low:
   # near 1, the threads did the same work as one and waited; above 1, each
-  # did its work slower (threads slowing each other, or the machine).
+  # did its work slower (threads slowing each other, or the machine). One
+  # pair of runs: scripts/scaling.sh alternates several for a steadier ratio.
   if [ ${#THREAD_COUNTS[@]} -gt 1 ]; then
     base=${THREAD_COUNTS[0]}
     read -r w0 u0 s0 _ < <(tail -1 "$DIR/out-$n-t$base.full.time")
